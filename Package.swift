@@ -1,0 +1,108 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Simforge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "catalog", targets: ["CatalogService"]),
+        .executable(name: "dev-gateway", targets: ["DevGateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "SimforgeModels",
+            path: "Shared/SimforgeModels"
+        ),
+        .target(
+            name: "SimforgeServer",
+            dependencies: [
+                "SimforgeModels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Shared/SimforgeServer"
+        ),
+        .executableTarget(
+            name: "CatalogService",
+            dependencies: [
+                "SimforgeModels",
+                "SimforgeServer",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Services/Catalog"
+        ),
+        .executableTarget(
+            name: "DevGateway",
+            dependencies: [
+                "SimforgeServer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Services/DevGateway"
+        ),
+        .target(
+            name: "SimforgeTestSupport",
+            dependencies: [
+                "SimforgeServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Tests/SimforgeTestSupport"
+        ),
+        .testTarget(
+            name: "SharedTests",
+            dependencies: [
+                "SimforgeModels",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/SharedTests"
+        ),
+        .testTarget(
+            name: "CatalogServiceTests",
+            dependencies: [
+                "CatalogService",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/CatalogServiceTests"
+        ),
+        .testTarget(
+            name: "DevGatewayTests",
+            dependencies: [
+                "DevGateway",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/DevGatewayTests"
+        ),
+    ]
+)

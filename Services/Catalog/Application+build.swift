@@ -1,0 +1,53 @@
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import SimforgeServer
+
+/// The catalog service: reads the catalog file (failing fast on a bad one), then at start
+/// checks the database, migrates, and applies the file before serving.
+func buildApplication(
+    configuration: CatalogConfiguration,
+    logger: Logger,
+    registry: PrometheusCollectorRegistry
+) async throws -> some ApplicationProtocol {
+    let definition = try CatalogDefinition.load(path: configuration.catalogFile)
+    let postgres = configuration.postgres.makeClient(logger: logger)
+    let repository = CatalogPostgresRepository(client: postgres)
+    let router = buildRouter(repository: repository, configuration: configuration, postgres: postgres, registry: registry)
+    var app = Application(
+        router: router,
+        server: SimforgeHTTP.server,
+        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "catalog"),
+        services: [postgres],
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await postgres.checkConnectivity(logger: logger)
+        try await CatalogMigrations.runner.run(on: postgres, logger: logger)
+        try await repository.apply(definition, logger: logger)
+        logger.info("catalog applied", metadata: [
+            "catalog.analyses": "\(definition.analyses.count)", "catalog.core_types": "\(definition.coreTypes.count)",
+        ])
+    }
+    return app
+}
+
+func buildRouter(
+    repository: some CatalogRepository,
+    configuration: CatalogConfiguration,
+    postgres: PostgresClient,
+    registry: PrometheusCollectorRegistry
+) -> Router<SimforgeRequestContext> {
+    let router = SimforgeHTTP.makeRouter()
+    OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
+
+    let api = SimforgeHTTP.publicRoutes(on: router)
+    APIRootController().addRoutes(to: api)
+    AnalysisController(repository: repository).addRoutes(to: api)
+    CoreTypeController(repository: repository).addRoutes(to: api)
+
+    let internalRoutes = router.group("/internal").add(middleware: InternalTokenMiddleware(token: configuration.internalToken))
+    InternalCatalogController(repository: repository).addRoutes(to: internalRoutes)
+    return router
+}

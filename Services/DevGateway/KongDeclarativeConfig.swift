@@ -1,0 +1,69 @@
+import Foundation
+import Yams
+
+/// The parts of a Kong 3.x declarative (DB-less) file the dev gateway interprets:
+/// services with their routes, consumers with their key-auth credentials, and the
+/// key-auth plugin's `key_names`. Everything else (other plugins, `_transform`, ...) is
+/// Kong's business and is ignored here.
+struct KongDeclarativeConfig: Decodable {
+    struct Service: Decodable {
+        var name: String
+        var url: String
+        var routes: [Route]?
+        var connect_timeout: Int?
+        var read_timeout: Int?
+        var write_timeout: Int?
+    }
+
+    struct Route: Decodable {
+        var name: String?
+        var paths: [String]
+        var methods: [String]?
+        var strip_path: Bool?
+        var regex_priority: Int?
+    }
+
+    struct Consumer: Decodable {
+        struct Credential: Decodable {
+            var key: String
+        }
+
+        var id: String?
+        var username: String?
+        var custom_id: String?
+        var keyauth_credentials: [Credential]?
+    }
+
+    struct Plugin: Decodable {
+        var name: String
+        /// `config.key_names` of a key-auth plugin.
+        var keyNames: [String]?
+        /// `config.anonymous` of a key-auth plugin: the consumer that stands for "no valid key".
+        var anonymous: String?
+
+        private enum CodingKeys: String, CodingKey { case name, config }
+        private struct KeyAuthConfig: Decodable {
+            var key_names: [String]?
+            var anonymous: String?
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = try container.decode(String.self, forKey: .name)
+            if self.name == "key-auth", let config = try container.decodeIfPresent(KeyAuthConfig.self, forKey: .config) {
+                self.keyNames = config.key_names
+                self.anonymous = config.anonymous
+            }
+        }
+    }
+
+    var _format_version: String?
+    var services: [Service]?
+    var consumers: [Consumer]?
+    var plugins: [Plugin]?
+
+    static func load(path: String) throws -> KongDeclarativeConfig {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try YAMLDecoder().decode(KongDeclarativeConfig.self, from: text)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The request context of every Simforge service.
+public struct SimforgeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated user (`X-Consumer-Custom-ID`), set by ``ConsumerAuthMiddleware``
+    /// on public routes.
+    public var authenticatedUserId: String?
+    /// The peer's address, for the gateway's `X-Forwarded-For`.
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+
+    public var requestDecoder: JSONDecoder { JSONDecoder.simforge() }
+    public var responseEncoder: JSONEncoder { JSONEncoder.simforge() }
+
+    /// The authenticated user; throws 401 on a route that forgot ``ConsumerAuthMiddleware``.
+    public func requireUserId() throws -> String {
+        guard let userId = self.authenticatedUserId else { throw APIError.notAuthenticated }
+        return userId
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SimforgeModels
+import SimforgeServer
+import Testing
+
+/// Pagination, errors, the auth context, the internal token and request ids, through a
+/// real router built the way every service builds its own.
+@Suite struct ServerPlumbingTests {
+    struct Item: Codable, Sendable { var n: Int }
+    struct Boom: Error { let secret = "SELECT * FROM secrets WHERE path = '/srv/keys'" }
+
+    static func makeApp() -> some ApplicationProtocol {
+        let router = SimforgeHTTP.makeRouter()
+        let api = SimforgeHTTP.publicRoutes(on: router)
+        api.get("/items") { request, context -> Page<Item> in
+            let page = try PageRequest(request: request)
+            let all = (1...25).map(Item.init)
+            let slice = Array(all.dropFirst(page.offset).prefix(page.limit))
+            return try page.page(count: all.count, results: slice, for: request)
+        }
+        api.get("/whoami") { _, context -> String in try context.requireUserId() }
+        api.get("/boom") { _, _ -> String in throw Boom() }
+        api.get("/invalid") { _, _ -> String in
+            throw APIError.validation([
+                "name": .messages(["This field is required."]),
+                "jobanalyses": .list([.object([:]), .object(["hardware": .object(["coreType": .messages(["unknown core type 'x'"])])])]),
+            ])
+        }
+        router.group("/internal").add(middleware: InternalTokenMiddleware(token: "s3cret")).get("/ping") { _, _ in "pong" }
+        return Application(router: router)
+    }
+
+    static let alice: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "alice"]
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    }
+
+    @Test func pageLinksAreAbsoluteAndKeepPrefixAndOtherParameters() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            var headers = Self.alice
+            headers[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            headers[HTTPField.Name("X-Forwarded-Host")!] = "api.example.org"
+            headers[HTTPField.Name("X-Forwarded-Port")!] = "8443"
+            let response = try await client.execute(uri: "/alice/api/v2/items/?search=a%20b&page_size=10&page=2", method: .get, headers: headers)
+            #expect(response.status == .ok)
+            let page = try JSONDecoder().decode(Page<Item>.self, from: Data(buffer: response.body))
+            #expect(page.count == 25)
+            #expect(page.results.map(\.n) == Array(11...20))
+            #expect(page.next == "https://api.example.org:8443/alice/api/v2/items/?search=a%20b&page_size=10&page=3")
+            // DRF drops `page` from the link to the first page.
+            #expect(page.previous == "https://api.example.org:8443/alice/api/v2/items/?search=a%20b&page_size=10")
+        }
+    }
+
+    @Test func lastPageHasNoNextAndDefaultPortIsOmitted() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            var headers = Self.alice
+            headers[HTTPField.Name("X-Forwarded-Host")!] = "gw.local"
+            headers[HTTPField.Name("X-Forwarded-Port")!] = "80"
+            let response = try await client.execute(uri: "/alice/api/v2/items?page=3&page_size=10", method: .get, headers: headers)
+            let page = try JSONDecoder().decode(Page<Item>.self, from: Data(buffer: response.body))
+            #expect(page.results.map(\.n) == [21, 22, 23, 24, 25])
+            #expect(page.next == nil)
+            #expect(page.previous == "http://gw.local/alice/api/v2/items?page_size=10&page=2")
+            let raw = String(buffer: response.body)
+            #expect(raw.contains(#""next":null"#))
+        }
+    }
+
+    @Test func pageSizeIsCappedAndDefaulted() throws {
+        let capped = PageRequest(page: 1, pageSize: min(5000, PageRequest.maxPageSize))
+        #expect(capped.pageSize == 1000)
+        #expect(PageRequest.defaultPageSize == 100)
+        #expect(PageRequest(page: 3, pageSize: 20).offset == 40)
+    }
+
+    @Test(arguments: ["page=0", "page=abc", "page=4&page_size=10", "page=-1"])
+    func invalidPageIsNotFound(_ query: String) async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/alice/api/v2/items/?\(query)", method: .get, headers: Self.alice)
+            #expect(response.status == .notFound)
+            #expect(try Self.json(response)["detail"] as? String == "Invalid page.")
+        }
+    }
+
+    @Test func missingConsumerIsUnauthorized() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/alice/api/v2/whoami", method: .get)
+            #expect(response.status == .unauthorized)
+            #expect(try Self.json(response)["detail"] as? String == "Authentication credentials were not provided.")
+        }
+    }
+
+    @Test func otherUsersPrefixIsForbidden() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/bob/api/v2/whoami", method: .get, headers: Self.alice)
+            #expect(response.status == .forbidden)
+            #expect(try Self.json(response)["detail"] as? String == "You do not have permission to perform this action.")
+        }
+    }
+
+    @Test func matchingConsumerReachesTheHandlerWithItsUserId() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/alice/api/v2/whoami/", method: .get, headers: Self.alice)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == "alice")
+        }
+    }
+
+    @Test func unexpectedErrorIsAGeneric500WithoutInternals() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/alice/api/v2/boom", method: .get, headers: Self.alice)
+            #expect(response.status == .internalServerError)
+            let body = String(buffer: response.body)
+            #expect(body == #"{"detail":"A server error occurred."}"#)
+            #expect(!body.contains("SELECT"))
+        }
+    }
+
+    @Test func validationErrorsAreNestedFieldMaps() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/alice/api/v2/invalid", method: .get, headers: Self.alice)
+            #expect(response.status == .badRequest)
+            let body = try Self.json(response)
+            #expect(body["name"] as? [String] == ["This field is required."])
+            let analyses = try #require(body["jobanalyses"] as? [[String: Any]])
+            #expect(analyses.count == 2)
+            #expect(analyses[0].isEmpty)
+            let hardware = try #require(analyses[1]["hardware"] as? [String: Any])
+            #expect(hardware["coreType"] as? [String] == ["unknown core type 'x'"])
+        }
+    }
+
+    @Test func unknownRouteIsDRFNotFound() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let response = try await client.execute(uri: "/nowhere", method: .get)
+            #expect(response.status == .notFound)
+            #expect(String(buffer: response.body) == #"{"detail":"Not found."}"#)
+            #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+        }
+    }
+
+    @Test func internalRoutesNeedTheToken() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let missing = try await client.execute(uri: "/internal/ping", method: .get)
+            #expect(missing.status == .unauthorized)
+            let wrong = try await client.execute(uri: "/internal/ping", method: .get, headers: [InternalTokenMiddleware<SimforgeRequestContext>.header: "s3creT"])
+            #expect(wrong.status == .unauthorized)
+            let right = try await client.execute(uri: "/internal/ping", method: .get, headers: [InternalTokenMiddleware<SimforgeRequestContext>.header: "s3cret"])
+            #expect(right.status == .ok)
+            #expect(String(buffer: right.body) == "pong")
+        }
+    }
+
+    @Test func requestIDIsEchoedOrGenerated() async throws {
+        try await Self.makeApp().test(.router) { client async throws in
+            let header = HTTPField.Name("X-Request-ID")!
+            let given = try await client.execute(uri: "/alice/api/v2/whoami", method: .get, headers: Self.alice + [HTTPField(name: header, value: "req-123")])
+            #expect(given.headers[header] == "req-123")
+            let generated = try await client.execute(uri: "/nowhere", method: .get)
+            let id = try #require(generated.headers[header])
+            #expect(UUID(uuidString: id) != nil)
+        }
+    }
+
+    @Test func constantTimeEqualsComparesWholeStrings() {
+        #expect(constantTimeEquals("abc", "abc"))
+        #expect(!constantTimeEquals("abc", "abd"))
+        #expect(!constantTimeEquals("abc", "abcd"))
+        #expect(!constantTimeEquals("", "a"))
+    }
+}

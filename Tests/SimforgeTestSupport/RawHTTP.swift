@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking HTTP/1.1 client on a raw socket, for what a normal client hides: the
+/// interim `100 Continue` of an `Expect: 100-continue` exchange.
+public enum RawHTTP {
+    public struct Reply: Sendable {
+        /// What arrived before the body was sent (must be the 100 Continue).
+        public var interim: String
+        /// The final response, head and body.
+        public var final: String
+    }
+
+    struct SocketError: Error { let what: String }
+
+    /// Sends the head with `Expect: 100-continue`, waits (at most 1 s, less than curl's
+    /// wait) for the interim response, then sends the body and reads the final response.
+    public static func exchangeWithExpectContinue(port: Int, path: String, body: Data, extraHeaders: [String] = []) throws -> Reply {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(what: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw SocketError(what: "connect") }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+
+        let head = (["POST \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Content-Length: \(body.count)",
+                     "Expect: 100-continue", "Connection: close"] + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n"
+        try send(fd, Data(head.utf8))
+        let interim = receive(fd, until: { $0.contains("\r\n\r\n") })
+        try send(fd, body)
+        timeout.tv_sec = 10
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let final = receive(fd, until: { _ in false })
+        return Reply(interim: interim, final: final)
+    }
+
+    private static func send(_ fd: Int32, _ data: Data) throws {
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let sent = Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                guard sent > 0 else { throw SocketError(what: "send") }
+                offset += sent
+            }
+        }
+    }
+
+    /// Reads until `done` says so, the peer closes, or the receive timeout passes.
+    private static func receive(_ fd: Int32, until done: (String) -> Bool) -> String {
+        var received = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !done(String(decoding: received, as: UTF8.self)) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}

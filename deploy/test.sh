@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command: starts a throwaway PostgreSQL as the postgres user, builds and runs
+# the whole test suite against it, and stops what it started (also on failure or ^C).
+# Exits non-zero when anything fails. Extra arguments go to `swift test`
+# (e.g. deploy/test.sh --filter CatalogAPITests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib/postgres.sh
+
+pg_root=$(mktemp -d /tmp/simforge-test-pg.XXXXXX)
+chmod 755 "$pg_root"
+cleanup() {
+    pg_stop "$pg_root" || true
+    rm -rf "$pg_root"
+}
+trap cleanup EXIT
+
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+port=$(pg_free_port 55433)
+pg_init "$pg_root" "$password"
+# fsync off: a test database need not survive a power cut; a real deployment keeps it on.
+pg_start "$pg_root" "$port" -c fsync=off -c max_connections=300
+echo "test PostgreSQL on 127.0.0.1:$port"
+
+export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=$port POSTGRES_USER=postgres POSTGRES_PASSWORD=$password POSTGRES_DB=postgres
+export LOG_LEVEL=${LOG_LEVEL:-warning}
+
+swift build --build-tests
+swift test --skip-build "$@"
