@@ -97,6 +97,7 @@ let package = Package(
             name: "DevGatewayTests",
             dependencies: [
                 "DevGateway",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "SimforgeServer",
                 "SimforgeTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -13,7 +13,7 @@ public enum RawHTTP {
         public var final: String
     }
 
-    struct SocketError: Error { let what: String }
+    public struct SocketError: Error { public let what: String }
 
     /// Sends the head with `Expect: 100-continue`, waits (at most 1 s, less than curl's
     /// wait) for the interim response, then sends the body and reads the final response.

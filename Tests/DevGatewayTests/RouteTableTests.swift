@@ -1,0 +1,81 @@
+import SimforgeTestSupport
+import Testing
+@testable import DevGateway
+
+/// The shipped kong.yml routes every catalog route of API.md to catalog, and nothing else.
+@Suite struct RouteTableTests {
+    static func table() throws -> RouteTable {
+        try RouteTable(services: try KongDeclarativeConfig.load(path: RepositoryPaths.file("kong.yml")).services ?? [])
+    }
+
+    @Test(arguments: [
+        ("/u1/api/v2/", "catalog", "u1"),
+        ("/u1/api/v2", "catalog", "u1"),
+        ("/user_2-x/api/v2/analyses/", "catalog", "user_2-x"),
+        ("/u1/api/v2/analyses", "catalog", "u1"),
+        ("/u1/api/v2/analyses/openfoam/", "catalog", "u1"),
+        ("/u1/api/v2/coretypes/", "catalog", "u1"),
+        ("/u1/api/v2/coretypes/hpc/", "catalog", "u1"),
+    ])
+    func catalogRoutesGoToCatalogWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
+        let match = try #require(try Self.table().match(method: "GET", path: path))
+        #expect(match.serviceName == service)
+        #expect(match.captures["userId"] == userId)
+    }
+
+    @Test(arguments: [
+        "/internal/analyses/openfoam/versions/v1912",
+        "/u1/api/v3/analyses/",
+        "/u1/api/v2/analysesX",
+        "/api/v2/analyses/",
+        "/u1/x/api/v2/analyses/",
+        "/health",
+        "/" + String(repeating: "a", count: 65) + "/api/v2/analyses/",
+    ])
+    func otherPathsMatchNoRoute(path: String) throws {
+        #expect(try Self.table().match(method: "GET", path: path) == nil)
+    }
+
+    @Test func higherRegexPriorityWinsOverFileOrder() throws {
+        let services = [
+            KongDeclarativeConfig.Service(name: "jobs", url: "http://jobs", routes: [
+                .init(name: "jobs", paths: ["~/(?<userId>[^/]+)/api/v2/jobs(?:/.*)?$"], methods: nil, strip_path: false, regex_priority: 0),
+            ]),
+            KongDeclarativeConfig.Service(name: "status", url: "http://status", routes: [
+                .init(name: "statuses", paths: ["~/(?<userId>[^/]+)/api/v2/jobs/(?P<jobId>[^/]+)/statuses(?:/.*)?$"], methods: nil,
+                      strip_path: false, regex_priority: 20),
+            ]),
+        ]
+        let table = try RouteTable(services: services)
+        let statuses = try #require(table.match(method: "GET", path: "/u/api/v2/jobs/Ab12Cd/statuses/"))
+        #expect(statuses.serviceName == "status")
+        #expect(statuses.captures["jobId"] == "Ab12Cd")
+        #expect(table.match(method: "GET", path: "/u/api/v2/jobs/Ab12Cd/")?.serviceName == "jobs")
+    }
+
+    @Test func routesThatStripThePathAreRefused() {
+        let services = [KongDeclarativeConfig.Service(name: "x", url: "http://x", routes: [
+            .init(name: "r", paths: ["/x"], methods: nil, strip_path: nil, regex_priority: nil),
+        ])]
+        #expect(throws: GatewayConfigurationError.self) { try RouteTable(services: services) }
+    }
+}
+
+@Suite struct PathNormalizerTests {
+    @Test(arguments: [
+        ("/u/api/v2/analyses/", "/u/api/v2/analyses/"),
+        ("/u/api/v2/%61nalyses/", "/u/api/v2/analyses/"),
+        ("/u/api/v2/./analyses", "/u/api/v2/analyses"),
+        ("/u/api/v2/../../internal/x", "/u/internal/x"),
+        ("/u/api/v2/analyses/..", "/u/api/v2/"),
+        ("/u/api/v2/a%2fb", "/u/api/v2/a%2Fb"),
+    ])
+    func normalizes(input: String, expected: String) {
+        #expect(PathNormalizer.normalize(input) == expected)
+    }
+
+    @Test func climbingAboveTheRootIsRefused() {
+        #expect(PathNormalizer.normalize("/../internal/x") == nil)
+        #expect(PathNormalizer.normalize("/u/../../internal") == nil)
+    }
+}
