@@ -27,3 +27,6 @@ export LOG_LEVEL=${LOG_LEVEL:-warning}
 
 swift build --build-tests
 swift test --skip-build "$@"
+
+# The run command end to end, as a new user would use it (debug build: already made above).
+bash Tests/curl/run-local-e2e.sh

@@ -94,7 +94,7 @@ extension JSONEncoder {
             var container = encoder.singleValueContainer()
             try container.encode(ISODate.format(date))
         }
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
 }
