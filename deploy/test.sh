@@ -26,7 +26,6 @@ export POSTGRES_HOST=127.0.0.1 POSTGRES_PORT=$port POSTGRES_USER=postgres POSTGR
 export LOG_LEVEL=${LOG_LEVEL:-warning}
 
 swift build --build-tests
-swift test --skip-build "$@"
-
-# The run command end to end, as a new user would use it (debug build: already made above).
+# The run command end to end, as a new user would use it (with the debug build just made).
 bash Tests/curl/run-local-e2e.sh
+swift test --skip-build "$@"
