@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "catalog", targets: ["CatalogService"]),
+        .executable(name: "files", targets: ["FilesService"]),
         .executable(name: "dev-gateway", targets: ["DevGateway"]),
     ],
     dependencies: [
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -52,6 +54,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Services/Catalog"
+        ),
+        .executableTarget(
+            name: "FilesService",
+            dependencies: [
+                "SimforgeModels",
+                "SimforgeServer",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ],
+            path: "Services/Files"
         ),
         .executableTarget(
             name: "DevGateway",
@@ -92,6 +104,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/CatalogServiceTests"
+        ),
+        .testTarget(
+            name: "FilesServiceTests",
+            dependencies: [
+                "FilesService",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/FilesServiceTests"
         ),
         .testTarget(
             name: "DevGatewayTests",

@@ -13,8 +13,8 @@
 # .data/local.env has SIMFORGE_URL, SIMFORGE_USER_ID, SIMFORGE_TOKEN, SIMFORGE_USER2_ID and
 # SIMFORGE_TOKEN2 for the two demo users created on first run.
 #
-# Settings (environment): SIMFORGE_GATEWAY_PORT (8000), SIMFORGE_CATALOG_PORT (8082),
-# SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
+# Settings (environment): SIMFORGE_GATEWAY_PORT (8000), SIMFORGE_FILES_PORT (8081),
+# SIMFORGE_CATALOG_PORT (8082), SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
 # CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ data=${SIMFORGE_DATA_DIR:-$root/.data}
 mkdir -p "$data"
 data=$(cd "$data" && pwd)
 gateway_port=${SIMFORGE_GATEWAY_PORT:-8000}
+files_port=${SIMFORGE_FILES_PORT:-8081}
 catalog_port=${SIMFORGE_CATALOG_PORT:-8082}
 pg_port=${SIMFORGE_PG_PORT:-55432}
 build=${SIMFORGE_BUILD:-release}
@@ -32,7 +33,7 @@ catalog_file=${CATALOG_FILE:-$root/deploy/catalog.yml}
 pg_root=$data/postgres
 run_dir=$data/run
 log_dir=$data/log
-services=(catalog)
+services=(files catalog)
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'run-local: %s\n' "$*" >&2; exit 1; }
@@ -145,6 +146,11 @@ ensure_secrets() {
     if [ ! -s "$data/internal.token" ]; then
         ( umask 077; random_secret > "$data/internal.token" )
     fi
+    # The files service's master key (id:base64 of 32 bytes). To rotate, prepend a new
+    # entry (comma-separated): the first one wraps new files, the others still unwrap.
+    if [ ! -s "$data/files-master-keys" ]; then
+        ( umask 077; printf 'k%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 -w0)" > "$data/files-master-keys" )
+    fi
 }
 
 ensure_demo_users() {
@@ -195,16 +201,22 @@ start_all() {
     start_postgres
     ensure_secrets
     ensure_role catalog
+    ensure_role files
     ensure_demo_users
 
     local common=(LOG_LEVEL="${LOG_LEVEL:-info}" INTERNAL_TOKEN="$(cat "$data/internal.token")"
                   POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_DB=simforge)
+    start_process files "$bin_dir/files" "http://127.0.0.1:$files_port/ready" "${common[@]}" \
+        HTTP_HOST=127.0.0.1 HTTP_PORT="$files_port" FILES_STORAGE_DIR="$data/storage" \
+        FILES_MASTER_KEYS="$(cat "$data/files-master-keys")" \
+        POSTGRES_USER=files POSTGRES_PASSWORD="$(cat "$data/files.db-password")"
     start_process catalog "$bin_dir/catalog" "http://127.0.0.1:$catalog_port/ready" "${common[@]}" \
         HTTP_HOST=127.0.0.1 HTTP_PORT="$catalog_port" CATALOG_FILE="$catalog_file" \
         POSTGRES_USER=catalog POSTGRES_PASSWORD="$(cat "$data/catalog.db-password")"
     start_process gateway "$bin_dir/dev-gateway" "http://127.0.0.1:$gateway_port/health" \
         LOG_LEVEL="${LOG_LEVEL:-info}" GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$gateway_port" \
-        GATEWAY_CONFIG="$root/kong.yml,$data/consumers.yml" GATEWAY_UPSTREAM_CATALOG="http://127.0.0.1:$catalog_port"
+        GATEWAY_CONFIG="$root/kong.yml,$data/consumers.yml" GATEWAY_UPSTREAM_CATALOG="http://127.0.0.1:$catalog_port" \
+        GATEWAY_UPSTREAM_FILES="http://127.0.0.1:$files_port"
 
     cat <<EOT
 

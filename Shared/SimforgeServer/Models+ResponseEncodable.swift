@@ -8,3 +8,4 @@ extension Analysis: ResponseGenerator, ResponseEncodable {}
 extension CoreType: ResponseGenerator, ResponseEncodable {}
 extension APIRoot: ResponseGenerator, ResponseEncodable {}
 extension AnalysisVersionEnvironment: ResponseGenerator, ResponseEncodable {}
+extension File: ResponseGenerator, ResponseEncodable {}

@@ -101,7 +101,7 @@ import Testing
         "/internal/coretypes/hpc",
         "/alice/api/v2/../../internal/coretypes/hpc",
         "/alice/api/v2/%2e%2e/%2e%2e/internal/coretypes/hpc",
-        "/alice/api/v2/files/",
+        "/alice/api/v2/jobs/",
         "/nowhere",
     ])
     func pathsWithoutARouteAreNotFoundEvenWithAValidToken(path: String) async throws {

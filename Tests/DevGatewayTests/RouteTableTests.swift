@@ -2,7 +2,7 @@ import SimforgeTestSupport
 import Testing
 @testable import DevGateway
 
-/// The shipped kong.yml routes every catalog route of API.md to catalog, and nothing else.
+/// The shipped kong.yml routes every route of API.md built so far to its owner, and nothing else.
 @Suite struct RouteTableTests {
     static func table() throws -> RouteTable {
         try RouteTable(services: try KongDeclarativeConfig.load(path: RepositoryPaths.file("kong.yml")).services ?? [])
@@ -16,8 +16,13 @@ import Testing
         ("/u1/api/v2/analyses/openfoam/", "catalog", "u1"),
         ("/u1/api/v2/coretypes/", "catalog", "u1"),
         ("/u1/api/v2/coretypes/hpc/", "catalog", "u1"),
+        ("/u1/api/v2/files/", "files", "u1"),
+        ("/u1/api/v2/files/contents/", "files", "u1"),
+        ("/u1/api/v2/files/content", "files", "u1"),
+        ("/u1/api/v2/files/Ab12Cd/contents/", "files", "u1"),
+        ("/u1/api/v2/files/Ab12Cd/lines/", "files", "u1"),
     ])
-    func catalogRoutesGoToCatalogWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
+    func apiRoutesGoToTheirServiceWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
         let match = try #require(try Self.table().match(method: "GET", path: path))
         #expect(match.serviceName == service)
         #expect(match.captures["userId"] == userId)
@@ -27,6 +32,7 @@ import Testing
         "/internal/analyses/openfoam/versions/v1912",
         "/u1/api/v3/analyses/",
         "/u1/api/v2/analysesX",
+        "/u1/api/v2/filesystem/",
         "/api/v2/analyses/",
         "/u1/x/api/v2/analyses/",
         "/health",

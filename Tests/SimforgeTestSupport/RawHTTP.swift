@@ -43,7 +43,7 @@ public enum RawHTTP {
         return Reply(interim: interim, final: final)
     }
 
-    private static func send(_ fd: Int32, _ data: Data) throws {
+    static func send(_ fd: Int32, _ data: Data) throws {
         try data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -64,5 +64,24 @@ public enum RawHTTP {
             received.append(contentsOf: buffer[0..<count])
         }
         return String(decoding: received, as: UTF8.self)
+    }
+}
+
+extension RawHTTP {
+    /// Sends a request head and part of its body, then closes the connection: a client
+    /// that went away mid-upload.
+    public static func sendAndHangUp(port: Int, head: [String], body: Data) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SocketError(what: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw SocketError(what: "connect") }
+        try send(fd, Data((head.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body)
     }
 }

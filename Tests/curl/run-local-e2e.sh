@@ -12,6 +12,7 @@ chmod 755 "$scratch"
 export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=${SIMFORGE_BUILD:-debug} LOG_LEVEL=warning
 export SIMFORGE_PG_PORT=$(pg_free_port 56432)
 export SIMFORGE_CATALOG_PORT=$(pg_free_port 18082)
+export SIMFORGE_FILES_PORT=$(pg_free_port 18081)
 export SIMFORGE_GATEWAY_PORT=$(pg_free_port 18000)
 export SIMFORGE_ENV=$SIMFORGE_DATA_DIR/local.env
 cleanup() {
@@ -28,9 +29,10 @@ analysis_count() {
 }
 
 deploy/run-local.sh >/dev/null
-for name in postgres catalog gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
+for name in postgres files catalog gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
 grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh
+bash Tests/curl/files.sh
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")
@@ -57,6 +59,9 @@ CATALOG_FILE=$changed deploy/run-local.sh restart >/dev/null
 [ "$(analysis_count)" = $((count + 1)) ] || fail "the added analysis is not listed after a restart"
 source "$SIMFORGE_ENV"
 curl -fsS -o /dev/null -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}analyses/e2e_solver/" || fail "the added analysis is not found"
+# Files uploaded before the restart are still there and decrypt.
+[ "$(curl -fsS -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}files/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"] > 0)')" = True ] \
+    || fail "files did not survive a restart"
 
 deploy/run-local.sh restart >/dev/null
 [ "$(analysis_count)" = "$count" ] || fail "the removed analysis is still listed"

@@ -1,0 +1,34 @@
+import SimforgeServer
+
+/// Everything the files service reads from its environment, read once at start.
+struct FilesConfiguration: Sendable {
+    var http: HTTPServerConfiguration
+    var postgres: PostgresSettings
+    /// `FILES_STORAGE_DIR`: where encrypted blobs live.
+    var storageDirectory: String
+    /// `FILES_MASTER_KEYS`: `id:base64key,...`, newest first.
+    var keyring: MasterKeyring
+    /// `FILES_MAX_UPLOAD_BYTES` (default 100 GiB).
+    var maxUploadBytes: Int64
+    /// `INTERNAL_TOKEN`.
+    var internalToken: String
+
+    init(http: HTTPServerConfiguration, postgres: PostgresSettings, storageDirectory: String, keyring: MasterKeyring,
+         maxUploadBytes: Int64, internalToken: String) {
+        self.http = http
+        self.postgres = postgres
+        self.storageDirectory = storageDirectory
+        self.keyring = keyring
+        self.maxUploadBytes = maxUploadBytes
+        self.internalToken = internalToken
+    }
+
+    init(environment: EnvironmentReader) throws {
+        self.http = try HTTPServerConfiguration(environment: environment, defaultPort: 8081)
+        self.postgres = try PostgresSettings(environment: environment)
+        self.storageDirectory = try environment.require("FILES_STORAGE_DIR")
+        self.keyring = try MasterKeyring(spec: try environment.require("FILES_MASTER_KEYS"))
+        self.maxUploadBytes = Int64(try environment.int("FILES_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024 * 1024, range: 0...Int.max))
+        self.internalToken = try environment.require("INTERNAL_TOKEN")
+    }
+}

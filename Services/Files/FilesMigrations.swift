@@ -1,0 +1,31 @@
+import SimforgeServer
+
+/// The files schema. Append new migrations; never edit an applied one.
+enum FilesMigrations {
+    static let runner = MigrationRunner(schema: "files", migrations: [
+        Migration(version: 1, name: "create files", statements: [
+            """
+            CREATE TABLE files.files (
+                id text PRIMARY KEY,
+                owner text NOT NULL,
+                type_id integer NOT NULL,
+                name text NOT NULL,
+                relative_path text NOT NULL,
+                storage_path text NOT NULL,
+                blob_name text NOT NULL UNIQUE,
+                key_id text NOT NULL,
+                wrapped_key text NOT NULL,
+                decrypted_size bigint NOT NULL,
+                md5 text,
+                is_uploaded boolean NOT NULL,
+                view_in_browser boolean NOT NULL DEFAULT false,
+                job_id text,
+                run_id text,
+                date_uploaded timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX files_owner_date ON files.files (owner, date_uploaded DESC, id)",
+            "CREATE INDEX files_job_run ON files.files (owner, job_id, run_id) WHERE job_id IS NOT NULL",
+        ]),
+    ])
+}

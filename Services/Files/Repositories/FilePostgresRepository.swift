@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SimforgeServer
+
+/// ``FileRepository`` on the `files` schema.
+struct FilePostgresRepository: FileRepository {
+    let client: PostgresClient
+
+    private static let columns = """
+        id, owner, type_id, name, relative_path, storage_path, blob_name, key_id, wrapped_key, decrypted_size, md5,
+        is_uploaded, view_in_browser, job_id, run_id, date_uploaded
+        """
+
+    func insert(_ file: StoredFile, logger: Logger) async throws {
+        try await self.client.query(
+            """
+            INSERT INTO files.files (id, owner, type_id, name, relative_path, storage_path, blob_name, key_id, wrapped_key,
+                decrypted_size, md5, is_uploaded, view_in_browser, job_id, run_id, date_uploaded)
+            VALUES (\(file.id), \(file.owner), \(file.typeId), \(file.name), \(file.relativePath), \(file.storagePath),
+                \(file.blobName), \(file.wrappedKey.keyID), \(file.wrappedKey.encoded), \(file.decryptedSize), \(file.md5),
+                \(file.isUploaded), \(file.viewInBrowser), \(file.jobId), \(file.runId), \(file.dateUploaded))
+            """,
+            logger: logger
+        ).drain()
+    }
+
+    func file(id: String, owner: String, logger: Logger) async throws -> StoredFile? {
+        let rows = try await self.client.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM files.files WHERE id = $1 AND owner = $2", binds: Self.binds(id, owner)),
+            logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    func files(owner: String, search: String?, typeId: Int?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [StoredFile]) {
+        let filter = "owner = $1 AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0) AND ($3::bigint IS NULL OR type_id = $3)"
+        var binds = PostgresBindings()
+        binds.append(owner)
+        binds.append(search)
+        binds.append(typeId)
+        var count = 0
+        for try await total in try await self.client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM files.files WHERE \(filter)", binds: binds), logger: logger
+        ).decode(Int.self) {
+            count = total
+        }
+        binds.append(page.limit)
+        binds.append(page.offset)
+        let rows = try await self.client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM files.files WHERE \(filter) ORDER BY date_uploaded DESC, id LIMIT $4 OFFSET $5",
+                binds: binds),
+            logger: logger)
+        return (count, try await Self.decode(rows))
+    }
+
+    func update(id: String, owner: String, name: String?, typeId: Int?, logger: Logger) async throws -> StoredFile? {
+        let rows = try await self.client.query(
+            """
+            UPDATE files.files SET name = coalesce(\(name), name), type_id = coalesce(\(typeId), type_id),
+                relative_path = CASE WHEN job_id IS NULL THEN coalesce(\(name), relative_path) ELSE relative_path END
+            WHERE id = \(id) AND owner = \(owner)
+            RETURNING \(unescaped: Self.columns)
+            """,
+            logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    func delete(id: String, owner: String, logger: Logger) async throws -> StoredFile? {
+        let rows = try await self.client.query(
+            "DELETE FROM files.files WHERE id = \(id) AND owner = \(owner) RETURNING \(unescaped: Self.columns)", logger: logger)
+        return try await Self.decode(rows).first
+    }
+
+    private static func decode(_ rows: PostgresRowSequence) async throws -> [StoredFile] {
+        var files: [StoredFile] = []
+        for try await (id, owner, typeId, name, relativePath, storagePath, blobName, keyID, wrappedKey, size, md5, isUploaded, viewInBrowser, jobId, runId, date)
+            in rows.decode((String, String, Int, String, String, String, String, String, String, Int64, String?, Bool, Bool, String?, String?, Date).self) {
+            files.append(StoredFile(
+                id: id, owner: owner, typeId: typeId, name: name, relativePath: relativePath, storagePath: storagePath,
+                blobName: blobName, wrappedKey: .init(keyID: keyID, encoded: wrappedKey), decryptedSize: size, md5: md5,
+                isUploaded: isUploaded, viewInBrowser: viewInBrowser, jobId: jobId, runId: runId, dateUploaded: date))
+        }
+        return files
+    }
+
+    private static func binds(_ values: String...) -> PostgresBindings {
+        var binds = PostgresBindings()
+        for value in values { binds.append(value) }
+        return binds
+    }
+}
