@@ -14,7 +14,10 @@ func buildApplication(
     let postgres = configuration.postgres.makeClient(logger: logger)
     let repository = FilePostgresRepository(client: postgres)
     let store = BlobStore(root: configuration.storageDirectory)
-    let router = buildRouter(repository: repository, store: store, configuration: configuration, postgres: postgres, registry: registry)
+    let staging = UploadStaging(root: store.root)
+    let router = buildRouter(repository: repository, store: store, staging: staging, configuration: configuration, postgres: postgres, registry: registry)
+    let sweeper = ExpiredUploadSweeper(
+        repository: repository, staging: staging, interval: min(.seconds(60), configuration.uploadExpiry), logger: logger)
     var app = Application(
         router: router,
         server: SimforgeHTTP.server,
@@ -26,13 +29,16 @@ func buildApplication(
         try await postgres.checkConnectivity(logger: logger)
         try await FilesMigrations.runner.run(on: postgres, logger: logger)
         try await store.prepare()
+        try await staging.prepare()
     }
+    app.addServices(sweeper)
     return app
 }
 
 func buildRouter(
     repository: some FileRepository,
     store: BlobStore,
+    staging: UploadStaging,
     configuration: FilesConfiguration,
     postgres: PostgresClient,
     registry: PrometheusCollectorRegistry
@@ -44,5 +50,9 @@ func buildRouter(
     UploadController(repository: repository, store: store, keyring: configuration.keyring, maxUploadBytes: configuration.maxUploadBytes)
         .addRoutes(to: api)
     FileController(repository: repository, store: store, keyring: configuration.keyring).addRoutes(to: api)
+    TusController(
+        repository: repository, store: store, staging: staging, keyring: configuration.keyring,
+        maxUploadBytes: configuration.maxUploadBytes, expiry: configuration.uploadExpiry, locks: UploadLocks()
+    ).addRoutes(to: api)
     return router
 }

@@ -12,15 +12,18 @@ struct FilesConfiguration: Sendable {
     var maxUploadBytes: Int64
     /// `INTERNAL_TOKEN`.
     var internalToken: String
+    /// `FILES_UPLOAD_EXPIRY_SECONDS` (default a day): how long a resumable upload may stay unfinished.
+    var uploadExpiry: Duration
 
     init(http: HTTPServerConfiguration, postgres: PostgresSettings, storageDirectory: String, keyring: MasterKeyring,
-         maxUploadBytes: Int64, internalToken: String) {
+         maxUploadBytes: Int64, internalToken: String, uploadExpiry: Duration = .seconds(86400)) {
         self.http = http
         self.postgres = postgres
         self.storageDirectory = storageDirectory
         self.keyring = keyring
         self.maxUploadBytes = maxUploadBytes
         self.internalToken = internalToken
+        self.uploadExpiry = uploadExpiry
     }
 
     init(environment: EnvironmentReader) throws {
@@ -30,5 +33,6 @@ struct FilesConfiguration: Sendable {
         self.keyring = try MasterKeyring(spec: try environment.require("FILES_MASTER_KEYS"))
         self.maxUploadBytes = Int64(try environment.int("FILES_MAX_UPLOAD_BYTES", default: 100 * 1024 * 1024 * 1024, range: 0...Int.max))
         self.internalToken = try environment.require("INTERNAL_TOKEN")
+        self.uploadExpiry = .seconds(try environment.int("FILES_UPLOAD_EXPIRY_SECONDS", default: 86400, range: 1...Int(Int32.max)))
     }
 }

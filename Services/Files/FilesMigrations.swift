@@ -27,5 +27,17 @@ enum FilesMigrations {
             "CREATE INDEX files_owner_date ON files.files (owner, date_uploaded DESC, id)",
             "CREATE INDEX files_job_run ON files.files (owner, job_id, run_id) WHERE job_id IS NOT NULL",
         ]),
+        Migration(version: 2, name: "create resumable uploads", statements: [
+            """
+            CREATE TABLE files.uploads (
+                file_id text PRIMARY KEY REFERENCES files.files (id) ON DELETE CASCADE,
+                upload_length bigint NOT NULL CHECK (upload_length >= 0),
+                upload_offset bigint NOT NULL DEFAULT 0,
+                staged_bytes bigint NOT NULL DEFAULT 0,
+                expires_at timestamptz NOT NULL
+            )
+            """,
+            "CREATE INDEX uploads_expiry ON files.uploads (expires_at)",
+        ]),
     ])
 }

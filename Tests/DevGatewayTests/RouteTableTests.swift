@@ -21,6 +21,7 @@ import Testing
         ("/u1/api/v2/files/content", "files", "u1"),
         ("/u1/api/v2/files/Ab12Cd/contents/", "files", "u1"),
         ("/u1/api/v2/files/Ab12Cd/lines/", "files", "u1"),
+        ("/u1/api/v2/files/uploads/Ab12Cd", "files", "u1"),
     ])
     func apiRoutesGoToTheirServiceWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
         let match = try #require(try Self.table().match(method: "GET", path: path))

@@ -13,16 +13,17 @@ struct FilePostgresRepository: FileRepository {
         """
 
     func insert(_ file: StoredFile, logger: Logger) async throws {
-        try await self.client.query(
-            """
+        try await self.client.query(Self.insertQuery(file), logger: logger).drain()
+    }
+
+    private static func insertQuery(_ file: StoredFile) -> PostgresQuery {
+        """
             INSERT INTO files.files (id, owner, type_id, name, relative_path, storage_path, blob_name, key_id, wrapped_key,
                 decrypted_size, md5, is_uploaded, view_in_browser, job_id, run_id, date_uploaded)
             VALUES (\(file.id), \(file.owner), \(file.typeId), \(file.name), \(file.relativePath), \(file.storagePath),
                 \(file.blobName), \(file.wrappedKey.keyID), \(file.wrappedKey.encoded), \(file.decryptedSize), \(file.md5),
                 \(file.isUploaded), \(file.viewInBrowser), \(file.jobId), \(file.runId), \(file.dateUploaded))
-            """,
-            logger: logger
-        ).drain()
+            """
     }
 
     func file(id: String, owner: String, logger: Logger) async throws -> StoredFile? {
@@ -70,6 +71,56 @@ struct FilePostgresRepository: FileRepository {
         let rows = try await self.client.query(
             "DELETE FROM files.files WHERE id = \(id) AND owner = \(owner) RETURNING \(unescaped: Self.columns)", logger: logger)
         return try await Self.decode(rows).first
+    }
+
+    func createUpload(_ file: StoredFile, length: Int64, expiresAt: Date, logger: Logger) async throws {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await connection.query(Self.insertQuery(file), logger: logger).drain()
+            try await connection.query(
+                "INSERT INTO files.uploads (file_id, upload_length, expires_at) VALUES (\(file.id), \(length), \(expiresAt))",
+                logger: logger
+            ).drain()
+        }
+    }
+
+    func upload(id: String, owner: String, logger: Logger) async throws -> (file: StoredFile, state: UploadState?)? {
+        guard let file = try await self.file(id: id, owner: owner, logger: logger) else { return nil }
+        let rows = try await self.client.query(
+            "SELECT upload_length, upload_offset, staged_bytes, expires_at FROM files.uploads WHERE file_id = \(id)", logger: logger)
+        for try await (length, offset, staged, expires) in rows.decode((Int64, Int64, Int64, Date).self) {
+            return (file, UploadState(length: length, offset: offset, stagedBytes: staged, expiresAt: expires))
+        }
+        return (file, nil)
+    }
+
+    func recordProgress(id: String, offset: Int64, stagedBytes: Int64, logger: Logger) async throws {
+        try await self.client.query(
+            "UPDATE files.uploads SET upload_offset = \(offset), staged_bytes = \(stagedBytes) WHERE file_id = \(id)", logger: logger
+        ).drain()
+    }
+
+    func completeUpload(id: String, md5: String, logger: Logger) async throws {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                UPDATE files.files SET is_uploaded = true, md5 = \(md5),
+                    decrypted_size = (SELECT upload_length FROM files.uploads WHERE file_id = \(id)), date_uploaded = now()
+                WHERE id = \(id)
+                """,
+                logger: logger
+            ).drain()
+            try await connection.query("DELETE FROM files.uploads WHERE file_id = \(id)", logger: logger).drain()
+        }
+    }
+
+    func expiredUploads(now: Date, logger: Logger) async throws -> [StoredFile] {
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM files.files
+            WHERE id IN (SELECT file_id FROM files.uploads WHERE expires_at < \(now))
+            """,
+            logger: logger)
+        return try await Self.decode(rows)
     }
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [StoredFile] {

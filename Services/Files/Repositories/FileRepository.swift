@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SimforgeServer
 
@@ -9,6 +10,27 @@ protocol FileRepository: Sendable {
     /// The owner's files, newest first; `search` matches the name (case-insensitive).
     func files(owner: String, search: String?, typeId: Int?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [StoredFile])
     func update(id: String, owner: String, name: String?, typeId: Int?, logger: Logger) async throws -> StoredFile?
-    /// Removes the row and returns it, so its blob can be removed.
+    /// Removes the row (and its upload state) and returns it, so its blob can be removed.
     func delete(id: String, owner: String, logger: Logger) async throws -> StoredFile?
+
+    // MARK: Resumable uploads
+
+    /// Inserts a file that is not uploaded yet, with its upload state.
+    func createUpload(_ file: StoredFile, length: Int64, expiresAt: Date, logger: Logger) async throws
+    /// An unfinished or finished upload of the owner: the file, and its state while unfinished.
+    func upload(id: String, owner: String, logger: Logger) async throws -> (file: StoredFile, state: UploadState?)?
+    /// Records bytes received and staged (after the staging file is synced).
+    func recordProgress(id: String, offset: Int64, stagedBytes: Int64, logger: Logger) async throws
+    /// Marks the file uploaded with its md5 and drops its upload state, atomically.
+    func completeUpload(id: String, md5: String, logger: Logger) async throws
+    /// Unfinished uploads whose time ran out.
+    func expiredUploads(now: Date, logger: Logger) async throws -> [StoredFile]
+}
+
+/// Where an unfinished resumable upload stands.
+struct UploadState: Sendable, Equatable {
+    var length: Int64
+    var offset: Int64
+    var stagedBytes: Int64
+    var expiresAt: Date
 }

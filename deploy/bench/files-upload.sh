@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Files throughput benchmark (not a test). Starts the stack (release build) in a scratch
+# folder on free ports, makes a random file (1 GiB unless SIZE_MB says otherwise), then
+# uploads it with curl through the dev gateway and directly to the files service,
+# downloads it back both ways, and prints MB/s, the ratio to `openssl md5` over the same
+# file in the same run (the reference: MD5 of the plaintext is the upload's floor), and
+# the peak RSS (VmHWM) of the files service and of the gateway.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source deploy/lib/postgres.sh
+
+size_mb=${SIZE_MB:-1024}
+scratch=$(mktemp -d /tmp/simforge-bench.XXXXXX)
+chmod 755 "$scratch"
+export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=${SIMFORGE_BUILD:-release} LOG_LEVEL=warning
+export SIMFORGE_PG_PORT=$(pg_free_port 57432)
+export SIMFORGE_CATALOG_PORT=$(pg_free_port 19082)
+export SIMFORGE_FILES_PORT=$(pg_free_port 19081)
+export SIMFORGE_GATEWAY_PORT=$(pg_free_port 19000)
+cleanup() {
+    deploy/run-local.sh stop >/dev/null 2>&1 || true
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+
+deploy/run-local.sh >/dev/null
+source "$SIMFORGE_DATA_DIR/local.env"
+files_direct="http://127.0.0.1:$SIMFORGE_FILES_PORT/$SIMFORGE_USER_ID/api/v2/"
+
+input=$scratch/input.bin
+head -c "$((size_mb * 1024 * 1024))" /dev/urandom > "$input"
+bytes=$(stat -c %s "$input")
+cat "$input" > /dev/null   # warm the page cache for every contender alike
+
+now() { date +%s.%N; }
+rate() { python3 -c "import sys; print(f'{$bytes / 1e6 / (float(sys.argv[1])):.0f}')" "$1"; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+peak_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$(cat "$SIMFORGE_DATA_DIR/run/$1.pid")/status"; }
+
+start=$(now); reference_md5=$(openssl md5 -r "$input" | cut -d' ' -f1); md5_seconds=$(elapsed "$start" "$(now)")
+md5_rate=$(rate "$md5_seconds")
+
+upload() {  # upload URL [headers...] -> seconds; checks the md5 the service reports
+    local url=$1 start response
+    shift
+    start=$(now)
+    response=$(curl -sS --fail -X POST "$@" -F "file=@$input" "${url}files/contents/")
+    local seconds
+    seconds=$(elapsed "$start" "$(now)")
+    [ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["md5"])' <<< "$response")" = "$reference_md5" ] \
+        || { echo "md5 mismatch after upload to $url" >&2; exit 1; }
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<< "$response" > "$scratch/last-id"
+    echo "$seconds"
+}
+download() {  # download URL [headers...] -> seconds; checks the bytes
+    local url=$1 start seconds
+    shift
+    start=$(now)
+    curl -sS --fail "$@" -o "$scratch/back.bin" "$url"
+    seconds=$(elapsed "$start" "$(now)")
+    [ "$(openssl md5 -r "$scratch/back.bin" | cut -d' ' -f1)" = "$reference_md5" ] || { echo "download differs" >&2; exit 1; }
+    rm -f "$scratch/back.bin"
+    echo "$seconds"
+}
+
+gateway_auth=(-H "Authorization: Token $SIMFORGE_TOKEN")
+direct_auth=(-H "X-Consumer-Custom-ID: $SIMFORGE_USER_ID")
+up_gateway=$(upload "$SIMFORGE_URL" "${gateway_auth[@]}"); id=$(cat "$scratch/last-id")
+down_gateway=$(download "${SIMFORGE_URL}files/$id/contents/" "${gateway_auth[@]}")
+up_direct=$(upload "$files_direct" "${direct_auth[@]}"); id=$(cat "$scratch/last-id")
+down_direct=$(download "${files_direct}files/$id/contents/" "${direct_auth[@]}")
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$md5_rate"; }
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); file: $size_mb MiB"
+printf '%-28s %8s %10s\n' "what" "MB/s" "x md5"
+printf '%-28s %8s %10s\n' "openssl md5 (reference)" "$md5_rate" "1.00"
+for row in "upload via gateway:$up_gateway" "upload direct to files:$up_direct" "download via gateway:$down_gateway" "download direct:$down_direct"; do
+    name=${row%%:*}; seconds=${row##*:}; r=$(rate "$seconds")
+    printf '%-28s %8s %10s\n' "$name" "$r" "$(ratio "$r")"
+done
+echo "peak RSS: files $(peak_mib files) MiB, gateway $(peak_mib gateway) MiB"
