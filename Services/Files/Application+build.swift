@@ -54,5 +54,12 @@ func buildRouter(
         repository: repository, store: store, staging: staging, keyring: configuration.keyring,
         maxUploadBytes: configuration.maxUploadBytes, expiry: configuration.uploadExpiry, locks: UploadLocks()
     ).addRoutes(to: api)
+    JobFilesController(repository: repository).addRoutes(to: api)
+
+    let internalRoutes = router.group("/internal")
+    KeyRotationController(repository: repository, keyring: configuration.keyring)
+        .addRoutes(to: internalRoutes.group().add(middleware: InternalTokenMiddleware(token: configuration.internalToken)))
+    InternalFilesController(repository: repository, store: store, keyring: configuration.keyring, maxUploadBytes: configuration.maxUploadBytes)
+        .addRoutes(to: internalRoutes.group("/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))
     return router
 }

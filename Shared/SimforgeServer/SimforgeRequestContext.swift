@@ -8,6 +8,8 @@ public struct SimforgeRequestContext: RequestContext {
     /// The authenticated user (`X-Consumer-Custom-ID`), set by ``ConsumerAuthMiddleware``
     /// on public routes.
     public var authenticatedUserId: String?
+    /// The job a job-scoped call acts for, set by ``JobTokenMiddleware``.
+    public var jobScope: JobToken?
     /// The peer's address, for the gateway's `X-Forwarded-For`.
     public let remoteAddress: SocketAddress?
 
@@ -23,5 +25,13 @@ public struct SimforgeRequestContext: RequestContext {
     public func requireUserId() throws -> String {
         guard let userId = self.authenticatedUserId else { throw APIError.notAuthenticated }
         return userId
+    }
+}
+
+extension SimforgeRequestContext {
+    /// The job scope; throws 401 on a route that forgot ``JobTokenMiddleware``.
+    public func requireJobScope() throws -> JobToken {
+        guard let scope = self.jobScope else { throw APIError(.unauthorized, detail: "A job token is required.") }
+        return scope
     }
 }

@@ -22,6 +22,8 @@ import Testing
         ("/u1/api/v2/files/Ab12Cd/contents/", "files", "u1"),
         ("/u1/api/v2/files/Ab12Cd/lines/", "files", "u1"),
         ("/u1/api/v2/files/uploads/Ab12Cd", "files", "u1"),
+        ("/u1/api/v2/jobs/Ab12Cd/files/", "files", "u1"),
+        ("/u1/api/v2/jobs/Ab12Cd/runs/1/files/", "files", "u1"),
     ])
     func apiRoutesGoToTheirServiceWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
         let match = try #require(try Self.table().match(method: "GET", path: path))

@@ -185,20 +185,16 @@ struct TusController<Repository: FileRepository> {
     /// Replays the staged chunks into the file's blob, then marks the file uploaded.
     private func complete(_ file: StoredFile, state: UploadState, logger: Logger) async throws {
         let key = try self.keyring.unwrap(file.wrappedKey)
-        var sealer = SegmentSealer(header: .random(), key: key, fileID: file.id)
-        let writer = try await self.store.create(file.blobName)
+        let ingest = try await BlobIngest(store: self.store, fileID: file.id, blobName: file.blobName, dataKey: key, limit: state.length)
         do {
             let replayed = try await self.staging.replay(
                 fileID: file.id, stagedBytes: state.stagedBytes, key: key,
-                emit: { try sealer.absorb($0) },
-                flush: { if sealer.shouldFlush { try await writer.write(sealer.takeOutput()) } })
+                emit: { try ingest.absorb($0) }, flush: { try await ingest.flushIfNeeded() })
             guard replayed == state.length else { throw BlobIntegrityError("staged \(replayed) bytes, expected \(state.length)") }
-            let md5 = try sealer.finish()
-            try await writer.write(sealer.takeOutput())
-            try await writer.commit()
+            let md5 = try await ingest.finish()
             try await self.repository.completeUpload(id: file.id, md5: md5, logger: logger)
         } catch {
-            await writer.abandon()
+            await ingest.abandon()
             throw error
         }
         await self.staging.delete(file.id)

@@ -29,53 +29,48 @@ struct UploadController<Repository: FileRepository> {
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > self.maxUploadBytes + 1024 * 1024 {
             throw Self.tooLarge(self.maxUploadBytes)
         }
-        let fileID = ShortID.make()
-        let blobName = BlobStore.newBlobName()
-        let dataKey = SymmetricKey(size: .bits256)
-        let writer = try await self.store.create(blobName)
+        let ingest = try await BlobIngest(store: self.store, fileID: ShortID.make(), limit: self.maxUploadBytes)
         do {
-            let received = try await self.receive(request, boundary: boundary, fileID: fileID, dataKey: dataKey, writer: writer)
-            try await writer.commit()
+            let received = try await self.receive(request, boundary: boundary, into: ingest)
+            let md5 = try await ingest.finish()
             let name = Self.sanitizedName(received.filename)
             let file = StoredFile(
-                id: fileID, owner: owner, typeId: received.typeId, name: name, relativePath: name,
-                storagePath: StoredFile.storagePath(owner: owner, name: name, blobName: blobName), blobName: blobName,
-                wrappedKey: try self.keyring.wrap(dataKey), decryptedSize: received.size, md5: received.md5, isUploaded: true,
+                id: ingest.fileID, owner: owner, typeId: received.typeId, name: name, relativePath: name,
+                storagePath: StoredFile.storagePath(owner: owner, name: name, blobName: ingest.blobName), blobName: ingest.blobName,
+                wrappedKey: try self.keyring.wrap(ingest.dataKey), decryptedSize: ingest.size, md5: md5, isUploaded: true,
                 viewInBrowser: false, jobId: nil, runId: nil, dateUploaded: Date())
-            do {
-                try await self.repository.insert(file, logger: context.logger)
-            } catch {
-                try? await self.store.delete(blobName)
-                throw error
-            }
-            context.logger.info("file uploaded", metadata: ["files.id": "\(fileID)", "files.size": "\(received.size)"])
-            let body = try JSONEncoder.simforge().encode(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)))
-            return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            try await self.repository.insertCommitted(file, store: self.store, logger: context.logger)
+            context.logger.info("file uploaded", metadata: ["files.id": "\(file.id)", "files.size": "\(file.decryptedSize)"])
+            return try Self.created(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)))
+        } catch let error as BlobIngest.TooLarge {
+            await ingest.abandon()
+            throw Self.tooLarge(error.limit)
         } catch {
-            await writer.abandon()
+            await ingest.abandon()
             throw error
         }
+    }
+
+    static func created(_ file: File) throws -> Response {
+        let body = try JSONEncoder.simforge().encode(file)
+        return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private struct Received {
         var filename: String?
         var typeId: Int
-        var size: Int64
-        var md5: String
     }
 
     /// Reads the whole body: the `file` part goes through the sealer into the blob;
     /// `typeId` (a form field, or the file part's `type_id` header) is kept; other parts
     /// are skipped.
-    private func receive(_ request: Request, boundary: String, fileID: String, dataKey: SymmetricKey, writer: BlobWriter) async throws -> Received {
+    private func receive(_ request: Request, boundary: String, into ingest: BlobIngest) async throws -> Received {
         var parser = MultipartParser(boundary: boundary)
-        var sealer = SegmentSealer(header: .random(), key: dataKey, fileID: fileID)
         var current = UploadPart.none
         var sawFile = false
         var filename: String?
         var typeIdText: String?
         var typeIdField = ""
-        let maxBytes = self.maxUploadBytes
 
         do {
             for try await buffer in request.body {
@@ -96,8 +91,7 @@ struct UploadController<Repository: FileRepository> {
                     case .body(let bytes):
                         switch current {
                         case .file:
-                            try sealer.absorb(bytes)
-                            if sealer.plaintextSize > maxBytes { throw Self.tooLarge(maxBytes) }
+                            try ingest.absorb(bytes)
                         case .typeId:
                             guard typeIdField.utf8.count + bytes.count <= 32 else {
                                 throw APIError.validation(["typeId": .messages(["A valid integer is required."])])
@@ -111,14 +105,14 @@ struct UploadController<Repository: FileRepository> {
                         current = .none
                     }
                 }
-                if sealer.shouldFlush {
-                    try await writer.write(sealer.takeOutput())
-                }
+                try await ingest.flushIfNeeded()
             }
             try parser.finish()
         } catch let error as MultipartParser.MalformedError {
             throw APIError.badRequest(error.description)
         } catch let error as APIError {
+            throw error
+        } catch let error as BlobIngest.TooLarge {
             throw error
         } catch {
             // The client went away or the connection broke mid-body.
@@ -127,10 +121,7 @@ struct UploadController<Repository: FileRepository> {
         guard sawFile else {
             throw APIError.validation(["file": .messages(["No file was submitted."])])
         }
-        let typeId = try Self.typeId(typeIdText)
-        let md5 = try sealer.finish()
-        try await writer.write(sealer.takeOutput())
-        return Received(filename: filename, typeId: typeId, size: sealer.plaintextSize, md5: md5)
+        return Received(filename: filename, typeId: try Self.typeId(typeIdText))
     }
 
     static func typeId(_ text: String?) throws -> Int {

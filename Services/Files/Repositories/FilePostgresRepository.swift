@@ -73,6 +73,51 @@ struct FilePostgresRepository: FileRepository {
         return try await Self.decode(rows).first
     }
 
+    func outputs(owner: String, jobId: String, runId: String?, search: String?, page: PageRequest, logger: Logger) async throws
+        -> (count: Int, items: [StoredFile]) {
+        let filter = """
+            owner = $1 AND job_id = $2 AND ($3::text IS NULL OR run_id = $3)
+            AND ($4::text IS NULL OR strpos(lower(relative_path), lower($4)) > 0)
+            """
+        var binds = PostgresBindings()
+        binds.append(owner)
+        binds.append(jobId)
+        binds.append(runId)
+        binds.append(search)
+        var count = 0
+        for try await total in try await self.client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM files.files WHERE \(filter)", binds: binds), logger: logger
+        ).decode(Int.self) {
+            count = total
+        }
+        binds.append(page.limit)
+        binds.append(page.offset)
+        let rows = try await self.client.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) FROM files.files WHERE \(filter) ORDER BY run_id, relative_path, id LIMIT $5 OFFSET $6",
+                binds: binds),
+            logger: logger)
+        return (count, try await Self.decode(rows))
+    }
+
+    func filesWrapped(notBy currentKeyID: String, limit: Int, logger: Logger) async throws -> [StoredFile] {
+        let rows = try await self.client.query(
+            "SELECT \(unescaped: Self.columns) FROM files.files WHERE key_id <> \(currentKeyID) ORDER BY id LIMIT \(limit)", logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    func replaceWrappedKey(id: String, old: MasterKeyring.WrappedKey, new: MasterKeyring.WrappedKey, logger: Logger) async throws -> Bool {
+        let rows = try await self.client.query(
+            """
+            UPDATE files.files SET key_id = \(new.keyID), wrapped_key = \(new.encoded)
+            WHERE id = \(id) AND key_id = \(old.keyID) AND wrapped_key = \(old.encoded)
+            RETURNING id
+            """,
+            logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
     func createUpload(_ file: StoredFile, length: Int64, expiresAt: Date, logger: Logger) async throws {
         try await self.client.withTransaction(logger: logger) { connection in
             try await connection.query(Self.insertQuery(file), logger: logger).drain()

@@ -13,6 +13,17 @@ protocol FileRepository: Sendable {
     /// Removes the row (and its upload state) and returns it, so its blob can be removed.
     func delete(id: String, owner: String, logger: Logger) async throws -> StoredFile?
 
+    /// Output files of the owner's job (of one run, when given), in path order.
+    func outputs(owner: String, jobId: String, runId: String?, search: String?, page: PageRequest, logger: Logger) async throws
+        -> (count: Int, items: [StoredFile])
+
+    // MARK: Master key rotation
+
+    /// Up to `limit` files whose data key is wrapped by another key than `currentKeyID`.
+    func filesWrapped(notBy currentKeyID: String, limit: Int, logger: Logger) async throws -> [StoredFile]
+    /// Replaces a file's wrapped key, if it is still `old`; `false` if it changed meanwhile.
+    func replaceWrappedKey(id: String, old: MasterKeyring.WrappedKey, new: MasterKeyring.WrappedKey, logger: Logger) async throws -> Bool
+
     // MARK: Resumable uploads
 
     /// Inserts a file that is not uploaded yet, with its upload state.
@@ -33,4 +44,17 @@ struct UploadState: Sendable, Equatable {
     var offset: Int64
     var stagedBytes: Int64
     var expiresAt: Date
+}
+
+extension FileRepository {
+    /// Inserts the row of a blob already committed; removes the blob if the row cannot be
+    /// written, so no blob is left without its row.
+    func insertCommitted(_ file: StoredFile, store: BlobStore, logger: Logger) async throws {
+        do {
+            try await self.insert(file, logger: logger)
+        } catch {
+            try? await store.delete(file.blobName)
+            throw error
+        }
+    }
 }
