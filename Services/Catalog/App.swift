@@ -7,6 +7,7 @@ import SimforgeServer
 @main
 struct CatalogApp {
     static func main() async {
+        AllocatorTuning.keepLargeBuffersInHeap()
         do {
             let environment = EnvironmentReader()
             let logger = try Logger.simforgeRoot(label: "catalog", environment: environment)

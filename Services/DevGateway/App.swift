@@ -6,6 +6,7 @@ import SimforgeServer
 @main
 struct DevGatewayApp {
     static func main() async {
+        AllocatorTuning.keepLargeBuffersInHeap()
         do {
             let environment = EnvironmentReader()
             let logger = try Logger.simforgeRoot(label: "dev-gateway", environment: environment)

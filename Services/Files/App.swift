@@ -7,6 +7,7 @@ import SimforgeServer
 @main
 struct FilesApp {
     static func main() async {
+        AllocatorTuning.keepLargeBuffersInHeap()
         do {
             let environment = EnvironmentReader()
             let logger = try Logger.simforgeRoot(label: "files", environment: environment)

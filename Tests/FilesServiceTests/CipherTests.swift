@@ -16,7 +16,7 @@ import Testing
         let key = SymmetricKey(size: .bits256)
         var sealer = SegmentSealer(header: .random(segmentSize: segment), key: key, fileID: fileID)
         try content.withUnsafeBytes { try sealer.absorb($0) }
-        _ = try sealer.finish()
+        try sealer.finish()
         let name = BlobStore.newBlobName()
         let writer = try await store.create(name)
         try await writer.write(sealer.takeOutput())

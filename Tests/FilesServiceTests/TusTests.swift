@@ -125,6 +125,21 @@ import Testing
         }
     }
 
+    @Test func stagedBytesAreEncryptedToo() async throws {
+        try await FilesTestApp.run { client, app in
+            let marker = Data("TUS-PLAINTEXT-MARKER-".utf8) + Data.random(count: 11)
+            var content = Data()
+            for _ in 0..<3000 { content += marker }
+            let id = try await Self.create(client, length: content.count + 10)
+            _ = try await Self.patch(client, id, offset: 0, content)
+            let stored = app.storedFiles()
+            #expect(stored.count == 1)
+            for url in stored {
+                #expect(try Data(contentsOf: url).range(of: marker.prefix(16)) == nil, "plaintext staged in \(url.path)")
+            }
+        }
+    }
+
     @Test func terminationRemovesTheUploadAndItsBytes() async throws {
         try await FilesTestApp.run { client, app in
             let id = try await Self.create(client, length: 1000)

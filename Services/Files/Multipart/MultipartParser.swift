@@ -64,11 +64,29 @@ struct MultipartParser {
 
     mutating func feed(_ buffer: ByteBuffer, _ handle: (Event) throws -> Void) throws {
         var buffer = buffer
-        self.pending.writeBuffer(&buffer)
+        if self.pending.readableBytes == 0 {
+            // Nothing carried over: parse the new buffer in place, without a copy.
+            self.pending = buffer
+        } else if self.state == .body, self.pending.readableBytes < self.delimiter.count,
+                  buffer.readableBytes >= self.delimiter.count, !self.delimiterStraddles(buffer) {
+            // The carried-over tail is plain body: hand it out and take the new buffer as is.
+            try self.pending.withUnsafeReadableBytes { try handle(.body($0)) }
+            self.pending = buffer
+        } else {
+            self.pending.writeBuffer(&buffer)
+        }
         while try self.step(handle) {}
         if self.pending.readerIndex > 256 * 1024 {
             self.pending.discardReadBytes()
         }
+    }
+
+    /// Whether a delimiter starts in the carried-over tail and ends in `next`.
+    private func delimiterStraddles(_ next: ByteBuffer) -> Bool {
+        var window = ByteBuffer()
+        window.writeImmutableBuffer(self.pending)
+        window.writeImmutableBuffer(next.getSlice(at: next.readerIndex, length: self.delimiter.count - 1)!)
+        return window.readableBytesView.firstRange(of: self.delimiter) != nil
     }
 
     /// Checks the body ended after the closing delimiter.

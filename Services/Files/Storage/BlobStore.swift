@@ -41,7 +41,9 @@ struct BlobStore: Sendable {
 }
 
 /// Writes one blob; ``commit()`` makes it visible, ``abandon()`` (or any failure) leaves nothing.
-final class BlobWriter {
+/// `@unchecked Sendable`: one task at a time uses it (``BlobIngest`` writes from its
+/// writer task, then commits after that task ended).
+final class BlobWriter: @unchecked Sendable {
     private let handle: WriteFileHandle
     private var offset: Int64 = 0
     private var closed = false

@@ -2,15 +2,17 @@ import Crypto
 import Foundation
 import NIOCore
 
-/// Turns a plaintext stream into sealed segments (``SegmentedCipher``) and its MD5, in
-/// constant memory. A full segment is sealed only once a byte past it arrives, so the
-/// last segment is always known when it is sealed. Not thread-safe: one task feeds it.
+/// Turns a plaintext stream into sealed segments (``SegmentedCipher``) in constant
+/// memory. A full segment is sealed only once a byte past it arrives, so the last segment
+/// is always known when it is sealed. Each sealed segment's plaintext is also handed out
+/// (``takePlaintextSegments()``) for hashing on another task. Not thread-safe: one task
+/// feeds it.
 struct SegmentSealer {
     let header: SegmentedCipher.Header
     private let key: SymmetricKey
     private let fileID: [UInt8]
     private var pending: ByteBuffer
-    private var md5 = Insecure.MD5()
+    private var plaintextSegments: [ByteBuffer] = []
     private var nextIndex: Int64 = 0
     private(set) var plaintextSize: Int64 = 0
     /// Sealed bytes not yet written (the header first).
@@ -20,8 +22,7 @@ struct SegmentSealer {
         self.header = header
         self.key = key
         self.fileID = Array(fileID.utf8)
-        self.pending = ByteBuffer()
-        self.pending.reserveCapacity(header.segmentSize)
+        self.pending = Self.newSegment(size: header.segmentSize)
         self.output = header.encoded()
         self.output.reserveCapacity(Self.flushThreshold + header.segmentSize + SegmentedCipher.tagSize)
     }
@@ -44,10 +45,15 @@ struct SegmentSealer {
         }
     }
 
-    /// Seals the last segment; returns the hex MD5 of the whole plaintext.
-    mutating func finish() throws -> String {
+    /// Seals the last segment.
+    mutating func finish() throws {
         try self.sealPending(isLast: true)
-        return self.md5.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Hands over the plaintext of the segments sealed so far, in order.
+    mutating func takePlaintextSegments() -> [ByteBuffer] {
+        defer { self.plaintextSegments.removeAll(keepingCapacity: true) }
+        return self.plaintextSegments
     }
 
     /// Hands over the sealed bytes so far.
@@ -60,12 +66,19 @@ struct SegmentSealer {
 
     private mutating func sealPending(isLast: Bool) throws {
         try self.pending.withUnsafeReadableBytes { plaintext in
-            self.md5.update(bufferPointer: plaintext)
             try SegmentedCipher.seal(
                 plaintext, index: self.nextIndex, isLast: isLast, header: self.header, key: self.key, fileID: self.fileID,
                 into: &self.output)
         }
         self.nextIndex += 1
-        self.pending.clear()
+        // The segment now belongs to the hasher; a fresh buffer avoids a copy-on-write.
+        self.plaintextSegments.append(self.pending)
+        self.pending = Self.newSegment(size: self.header.segmentSize)
+    }
+
+    private static func newSegment(size: Int) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(size)
+        return buffer
     }
 }
