@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "catalog", targets: ["CatalogService"]),
         .executable(name: "files", targets: ["FilesService"]),
+        .executable(name: "status", targets: ["StatusService"]),
         .executable(name: "dev-gateway", targets: ["DevGateway"]),
     ],
     dependencies: [
@@ -69,6 +70,11 @@ let package = Package(
             path: "Services/Files"
         ),
         .executableTarget(
+            name: "StatusService",
+            dependencies: ["SimforgeModels", "SimforgeServer"],
+            path: "Services/Status"
+        ),
+        .executableTarget(
             name: "DevGateway",
             dependencies: [
                 "SimforgeServer",
@@ -119,6 +125,18 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/FilesServiceTests"
+        ),
+        .testTarget(
+            name: "StatusServiceTests",
+            dependencies: [
+                "StatusService",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/StatusServiceTests"
         ),
         .testTarget(
             name: "DevGatewayTests",

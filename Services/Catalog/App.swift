@@ -1,24 +1,10 @@
-import Foundation
-import Logging
-import Metrics
-import Prometheus
 import SimforgeServer
 
 @main
 struct CatalogApp {
     static func main() async {
-        AllocatorTuning.keepLargeBuffersInHeap()
-        do {
-            let environment = EnvironmentReader()
-            let logger = try Logger.simforgeRoot(label: "catalog", environment: environment)
-            let configuration = try CatalogConfiguration(environment: environment)
-            let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-            let app = try await buildApplication(configuration: configuration, logger: logger, registry: registry)
-            try await app.runService()
-        } catch {
-            FileHandle.standardError.write(Data("catalog: \(error)\n".utf8))
-            exit(1)
+        await ServiceMain.run("catalog") { environment, logger, registry in
+            try await buildApplication(configuration: try CatalogConfiguration(environment: environment), logger: logger, registry: registry)
         }
     }
 }

@@ -9,3 +9,4 @@ extension CoreType: ResponseGenerator, ResponseEncodable {}
 extension APIRoot: ResponseGenerator, ResponseEncodable {}
 extension AnalysisVersionEnvironment: ResponseGenerator, ResponseEncodable {}
 extension File: ResponseGenerator, ResponseEncodable {}
+extension JobStatus: ResponseGenerator, ResponseEncodable {}

@@ -24,6 +24,9 @@ import Testing
         ("/u1/api/v2/files/uploads/Ab12Cd", "files", "u1"),
         ("/u1/api/v2/jobs/Ab12Cd/files/", "files", "u1"),
         ("/u1/api/v2/jobs/Ab12Cd/runs/1/files/", "files", "u1"),
+        ("/u1/api/v2/jobs/statuses/", "status", "u1"),
+        ("/u1/api/v2/jobs/Ab12Cd/statuses/", "status", "u1"),
+        ("/u1/api/v2/jobs/Ab12Cd/statuses", "status", "u1"),
     ])
     func apiRoutesGoToTheirServiceWithTheUserIdCaptured(path: String, service: String, userId: String) throws {
         let match = try #require(try Self.table().match(method: "GET", path: path))

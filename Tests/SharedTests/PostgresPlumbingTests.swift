@@ -79,6 +79,6 @@ import Testing
                 try await client.checkConnectivity(timeout: .seconds(2), logger: Self.logger)
             }
         }
-        #expect(clock.now - started < .seconds(10))
+        #expect(clock.now - started < .seconds(30), "a wrong password must fail, not hang")
     }
 }

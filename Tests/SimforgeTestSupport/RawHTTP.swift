@@ -37,7 +37,7 @@ public enum RawHTTP {
         try send(fd, Data(head.utf8))
         let interim = receive(fd, until: { $0.contains("\r\n\r\n") })
         try send(fd, body)
-        timeout.tv_sec = 10
+        timeout.tv_sec = 30
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let final = receive(fd, until: { _ in false })
         return Reply(interim: interim, final: final)

@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import SimforgeServer
+
+/// The status service: checks the database and migrates at start; listens for new
+/// statuses (LISTEN/NOTIFY) for as long as it runs.
+func buildApplication(
+    configuration: StatusConfiguration,
+    logger: Logger,
+    registry: PrometheusCollectorRegistry
+) async throws -> some ApplicationProtocol {
+    let postgres = configuration.postgres.makeClient(logger: logger)
+    let repository = StatusPostgresRepository(client: postgres)
+    let broker = StatusBroker()
+    let router = SimforgeHTTP.makeRouter()
+    OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
+    StatusController(repository: repository, broker: broker).addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
+    InternalStatusController(repository: repository)
+        .addRoutes(to: router.group("/internal").add(middleware: InternalTokenMiddleware(token: configuration.internalToken)))
+
+    var app = Application(
+        router: router,
+        server: SimforgeHTTP.server,
+        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "status"),
+        services: [postgres, StatusListener(client: postgres, broker: broker, logger: logger)],
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await postgres.checkConnectivity(logger: logger)
+        try await StatusMigrations.runner.run(on: postgres, logger: logger)
+    }
+    return app
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import SimforgeModels
+import SimforgeServer
+
+/// `jobs/{id}/statuses/` and `jobs/statuses/`: status history, newest first, paginated;
+/// `after` (ISO date) keeps newer entries only; `wait` (seconds, at most 60) long-polls:
+/// the call returns as soon as such an entry exists, or with an empty page when the time
+/// runs out. Woken by PostgreSQL notifications, not by polling.
+struct StatusController<Repository: StatusRepository> {
+    let repository: Repository
+    let broker: StatusBroker
+
+    static var maxWait: Int { 60 }
+
+    func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
+        group.get("/jobs/statuses", use: self.feed)
+        group.get("/jobs/{jobId}/statuses", use: self.history)
+    }
+
+    @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
+        let owner = try context.requireUserId()
+        let jobId = try context.parameters.require("jobId")
+        guard try await self.repository.jobExists(jobId: jobId, owner: owner, logger: context.logger) else {
+            throw APIError.notFound()
+        }
+        return try await self.statuses(request, context: context, owner: owner, jobId: jobId)
+    }
+
+    @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
+        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil)
+    }
+
+    private func statuses(_ request: Request, context: SimforgeRequestContext, owner: String, jobId: String?) async throws -> Page<JobStatus> {
+        let page = try PageRequest(request: request)
+        let query = request.uri.queryParameters
+        var errors: [String: FieldErrors] = [:]
+        let after = query["after"].flatMap { text -> Date? in
+            guard let date = ISODate.parse(String(text)) else {
+                errors["after"] = .messages(["Datetime has wrong format. Use ISO 8601, e.g. 2014-11-12T22:20:09.596996Z."])
+                return nil
+            }
+            return date
+        }
+        let wait = query["wait"].flatMap { text -> Int? in
+            guard let seconds = Int(String(text)), (0...Self.maxWait).contains(seconds) else {
+                errors["wait"] = .messages(["Ensure this value is an integer from 0 to \(Self.maxWait)."])
+                return nil
+            }
+            return seconds
+        } ?? 0
+        guard errors.isEmpty else { throw APIError.validation(errors) }
+
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while true {
+            let seen = await self.broker.version(of: owner)
+            let (count, statuses) = try await self.repository.statuses(owner: owner, jobId: jobId, after: after, page: page, logger: context.logger)
+            let remaining = deadline - ContinuousClock.now
+            if count > 0 || remaining <= .zero {
+                return try page.page(count: count, results: statuses, for: request)
+            }
+            await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SimforgeModels
+import SimforgeServer
+
+/// ``StatusRepository`` on the `status` schema.
+struct StatusPostgresRepository: StatusRepository {
+    let client: PostgresClient
+
+    func register(_ job: JobRegistration, logger: Logger) async throws {
+        try await self.client.query(
+            "INSERT INTO status.jobs (job_id, owner) VALUES (\(job.jobId), \(job.owner)) ON CONFLICT (job_id) DO NOTHING", logger: logger
+        ).drain()
+    }
+
+    func forget(jobId: String, logger: Logger) async throws {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM status.job_statuses WHERE job_id = \(jobId)", logger: logger).drain()
+            try await connection.query("DELETE FROM status.jobs WHERE job_id = \(jobId)", logger: logger).drain()
+        }
+    }
+
+    func store(_ events: [JobStatusEvent], logger: Logger) async throws -> Int {
+        try await self.client.withTransaction(logger: logger) { connection in
+            var stored = 0
+            var owners = Set<String>()
+            for event in events {
+                try await connection.query(
+                    "INSERT INTO status.jobs (job_id, owner) VALUES (\(event.jobId), \(event.owner)) ON CONFLICT (job_id) DO NOTHING",
+                    logger: logger
+                ).drain()
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO status.job_statuses (event_id, job_id, owner, status, status_date, status_reason)
+                    VALUES (\(event.eventId), \(event.jobId), \(event.owner), \(event.status), \(event.statusDate), \(event.statusReason))
+                    ON CONFLICT (event_id) DO NOTHING
+                    RETURNING seq
+                    """,
+                    logger: logger)
+                for try await _ in rows {
+                    stored += 1
+                    owners.insert(event.owner)
+                }
+            }
+            // Delivered at commit: waiters never see a notification before the rows.
+            for owner in owners {
+                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(owner))", logger: logger).drain()
+            }
+            return stored
+        }
+    }
+
+    func jobExists(jobId: String, owner: String, logger: Logger) async throws -> Bool {
+        let rows = try await self.client.query("SELECT 1 FROM status.jobs WHERE job_id = \(jobId) AND owner = \(owner)", logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
+        let filter = "owner = $1 AND ($2::text IS NULL OR job_id = $2) AND ($3::timestamptz IS NULL OR status_date > $3)"
+        var binds = PostgresBindings()
+        binds.append(owner)
+        binds.append(jobId)
+        binds.append(after)
+        var count = 0
+        for try await total in try await self.client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM status.job_statuses WHERE \(filter)", binds: binds), logger: logger
+        ).decode(Int.self) {
+            count = total
+        }
+        binds.append(page.limit)
+        binds.append(page.offset)
+        let rows = try await self.client.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    SELECT job_id, status, status_date, status_reason FROM status.job_statuses WHERE \(filter)
+                    ORDER BY status_date DESC, seq DESC LIMIT $4 OFFSET $5
+                    """,
+                binds: binds),
+            logger: logger)
+        var statuses: [JobStatus] = []
+        for try await (job, status, date, reason) in rows.decode((String, String, Date, String?).self) {
+            statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason, jobId: jobId == nil ? job : nil))
+        }
+        return (count, statuses)
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import Logging
+import SimforgeModels
+import SimforgeServer
+
+/// Status history, scoped to owners: another user's job does not exist here.
+protocol StatusRepository: Sendable {
+    /// Makes a job known (so its empty history is a 200, not a 404). Idempotent.
+    func register(_ job: JobRegistration, logger: Logger) async throws
+    /// Forgets a deleted job and its history.
+    func forget(jobId: String, logger: Logger) async throws
+    /// Stores events not stored yet (by `eventId`) and wakes the owners' waiters; returns
+    /// how many were new.
+    func store(_ events: [JobStatusEvent], logger: Logger) async throws -> Int
+    func jobExists(jobId: String, owner: String, logger: Logger) async throws -> Bool
+    /// The owner's statuses (of one job, when given) newer than `after`, newest first.
+    func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus])
+}
+
+/// The PostgreSQL channel the status service notifies on; the payload is the owner.
+enum StatusChannel {
+    static let name = "simforge_job_statuses"
+}

@@ -1,0 +1,21 @@
+import SimforgeServer
+
+/// Everything the status service reads from its environment, read once at start.
+struct StatusConfiguration: Sendable {
+    var http: HTTPServerConfiguration
+    var postgres: PostgresSettings
+    /// `INTERNAL_TOKEN`: what `/internal/...` callers (the jobs service) must present.
+    var internalToken: String
+
+    init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String) {
+        self.http = http
+        self.postgres = postgres
+        self.internalToken = internalToken
+    }
+
+    init(environment: EnvironmentReader) throws {
+        self.http = try HTTPServerConfiguration(environment: environment, defaultPort: 8084)
+        self.postgres = try PostgresSettings(environment: environment)
+        self.internalToken = try environment.require("INTERNAL_TOKEN")
+    }
+}

@@ -1,0 +1,158 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Prometheus
+import SimforgeModels
+import SimforgeServer
+import SimforgeTestSupport
+import Testing
+@testable import StatusService
+
+/// The status service over loopback against PostgreSQL: history, feed, idempotent
+/// ingestion, and long-polls woken by LISTEN/NOTIFY.
+@Suite struct StatusTests {
+    static let token = "test-internal-token"
+    static let internalHeaders: HTTPFields = [HTTPField.Name("X-Internal-Token")!: token, .contentType: "application/json"]
+    static let alice: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "alice"]
+    static let bob: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "bob"]
+
+    static func run(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        try await TestPostgres.withFreshDatabase { settings async throws in
+            let app = try await buildApplication(
+                configuration: StatusConfiguration(http: .init(host: "127.0.0.1", port: 0), postgres: settings, internalToken: Self.token),
+                logger: Logger(label: "status-test"), registry: PrometheusCollectorRegistry())
+            try await app.test(.live, body)
+        }
+    }
+
+    static func event(_ job: String, _ status: String, at seconds: Double, owner: String = "alice", id: String? = nil, reason: String? = nil) -> JobStatusEvent {
+        JobStatusEvent(
+            eventId: id ?? "\(job)-\(status)", jobId: job, owner: owner, status: status,
+            statusDate: Date(timeIntervalSince1970: 1_800_000_000 + seconds), statusReason: reason)
+    }
+
+    @discardableResult
+    static func post(_ client: any TestClientProtocol, _ events: [JobStatusEvent]) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/internal/statuses", method: .post, headers: Self.internalHeaders,
+            body: ByteBuffer(data: try JSONEncoder.simforge().encode(events)))
+    }
+
+    static func page(_ response: TestResponse) throws -> Page<JobStatus> {
+        try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: response.body))
+    }
+
+    @Test func historyIsNewestFirstAndRedeliveriesAreStoredOnce() async throws {
+        try await Self.run { client in
+            let events = [
+                Self.event("JobA01", "Pending", at: 1), Self.event("JobA01", "Queued", at: 2),
+                Self.event("JobA01", "Completed", at: 3, reason: "Completed successfully"),
+            ]
+            let first = try await Self.post(client, events)
+            #expect(String(buffer: first.body) == #"{"stored":3}"#)
+            let again = try await Self.post(client, events)
+            #expect(String(buffer: again.body) == #"{"stored":0}"#)
+
+            let page = try Self.page(try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice))
+            #expect(page.count == 3)
+            #expect(page.results.map(\.status) == ["Completed", "Queued", "Pending"])
+            #expect(page.results[0].statusReason == "Completed successfully")
+            #expect(page.results.allSatisfy { $0.jobId == nil })
+            let newest = try Self.page(try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/?page_size=1", method: .get, headers: Self.alice))
+            #expect(newest.results.map(\.status) == ["Completed"])
+            #expect(newest.next != nil)
+        }
+    }
+
+    @Test func feedListsEveryJobOfTheCallerWithItsJobId() async throws {
+        try await Self.run { client in
+            try await Self.post(client, [
+                Self.event("JobA01", "Pending", at: 1), Self.event("JobB02", "Pending", at: 2),
+                Self.event("JobC03", "Pending", at: 3, owner: "bob"),
+            ])
+            let feed = try Self.page(try await client.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: Self.alice))
+            #expect(feed.results.map(\.jobId) == ["JobB02", "JobA01"])
+            let after = try Self.page(try await client.execute(
+                uri: "/alice/api/v2/jobs/statuses/?after=\(ISODate.format(Date(timeIntervalSince1970: 1_800_000_001)))", method: .get, headers: Self.alice))
+            #expect(after.results.map(\.jobId) == ["JobB02"])
+        }
+    }
+
+    @Test func unknownOrAnotherUsersJobIsNotFoundAndAKnownEmptyJobIsNot() async throws {
+        try await Self.run { client in
+            try await Self.post(client, [Self.event("JobA01", "Pending", at: 1)])
+            #expect(try await client.execute(uri: "/bob/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.bob).status == .notFound)
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/NoSuch/statuses/", method: .get, headers: Self.alice).status == .notFound)
+
+            let register = try await client.execute(
+                uri: "/internal/jobs/JobNew1", method: .put, headers: Self.internalHeaders,
+                body: ByteBuffer(string: #"{"jobId":"JobNew1","owner":"alice"}"#))
+            #expect(register.status == .noContent)
+            let empty = try Self.page(try await client.execute(uri: "/alice/api/v2/jobs/JobNew1/statuses/", method: .get, headers: Self.alice))
+            #expect(empty.count == 0)
+
+            let forget = try await client.execute(uri: "/internal/jobs/JobA01", method: .delete, headers: Self.internalHeaders)
+            #expect(forget.status == .noContent)
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice).status == .notFound)
+        }
+    }
+
+    @Test func badParametersAndCallersAreRefused() async throws {
+        try await Self.run { client in
+            try await Self.post(client, [Self.event("JobA01", "Pending", at: 1)])
+            let badAfter = try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/?after=yesterday", method: .get, headers: Self.alice)
+            #expect(badAfter.status == .badRequest)
+            #expect(String(buffer: badAfter.body).contains("after"))
+            let badWait = try await client.execute(uri: "/alice/api/v2/jobs/statuses/?wait=61", method: .get, headers: Self.alice)
+            #expect(badWait.status == .badRequest)
+            let noToken = try await client.execute(uri: "/internal/statuses", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "[]"))
+            #expect(noToken.status == .unauthorized)
+            let badStatus = try await Self.post(client, [Self.event("JobA01", "Exploded", at: 2)])
+            #expect(badStatus.status == .badRequest)
+        }
+    }
+
+    @Test func aLongPollReturnsWithin100msOfTheEventThatSatisfiesIt() async throws {
+        try await Self.run { client in
+            try await Self.post(client, [Self.event("JobA01", "Pending", at: 1)])
+            let after = ISODate.format(Date(timeIntervalSince1970: 1_800_000_001))
+            let clock = ContinuousClock()
+            // The long-poll on a connection of its own (the test client has one connection).
+            let port = try #require(client.port)
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/alice/api/v2/jobs/JobA01/statuses/?after=\(after)&wait=10")
+            request.headers.add(name: "X-Consumer-Custom-ID", value: "alice")
+            async let waited = HTTPClient.shared.execute(request, timeout: .seconds(20))
+            try await Task.sleep(for: .milliseconds(500))
+            // Another user's and another job's events do not end the wait early with nothing.
+            try await Self.post(client, [Self.event("JobZ09", "Pending", at: 5, owner: "bob")])
+            try await Task.sleep(for: .milliseconds(200))
+            let posted = clock.now
+            try await Self.post(client, [Self.event("JobA01", "Queued", at: 2)])
+            let response = try await waited
+            let latency = clock.now - posted
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let page = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: body))
+            #expect(page.results.map(\.status) == ["Queued"])
+            #expect(latency < .milliseconds(100), "returned \(latency) after the event")
+        }
+    }
+
+    @Test func aWaitThatRunsOutReturnsAnEmptyPage() async throws {
+        try await Self.run { client in
+            try await Self.post(client, [Self.event("JobA01", "Pending", at: 1)])
+            let after = ISODate.format(Date(timeIntervalSince1970: 1_800_000_001))
+            let clock = ContinuousClock()
+            let started = clock.now
+            let response = try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/?after=\(after)&wait=1", method: .get, headers: Self.alice)
+            let elapsed = clock.now - started
+            let page = try Self.page(response)
+            #expect(response.status == .ok)
+            #expect(page.count == 0 && page.results.isEmpty)
+            #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(3))
+        }
+    }
+}
