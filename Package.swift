@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "catalog", targets: ["CatalogService"]),
         .executable(name: "files", targets: ["FilesService"]),
+        .executable(name: "jobs", targets: ["JobsService"]),
         .executable(name: "status", targets: ["StatusService"]),
         .executable(name: "dev-gateway", targets: ["DevGateway"]),
     ],
@@ -40,6 +41,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,6 +70,15 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ],
             path: "Services/Files"
+        ),
+        .executableTarget(
+            name: "JobsService",
+            dependencies: [
+                "SimforgeModels",
+                "SimforgeServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Services/Jobs"
         ),
         .executableTarget(
             name: "StatusService",
@@ -125,6 +136,20 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/FilesServiceTests"
+        ),
+        .testTarget(
+            name: "JobsServiceTests",
+            dependencies: [
+                "JobsService",
+                "CatalogService",
+                "FilesService",
+                "StatusService",
+                "SimforgeServer",
+                "SimforgeTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/JobsServiceTests"
         ),
         .testTarget(
             name: "StatusServiceTests",

@@ -14,7 +14,7 @@
 # SIMFORGE_TOKEN2 for the two demo users created on first run.
 #
 # Settings (environment): SIMFORGE_GATEWAY_PORT (8000), SIMFORGE_FILES_PORT (8081),
-# SIMFORGE_CATALOG_PORT (8082), SIMFORGE_STATUS_PORT (8084), SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
+# SIMFORGE_CATALOG_PORT (8082), SIMFORGE_JOBS_PORT (8083), SIMFORGE_STATUS_PORT (8084), SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
 # CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,7 @@ data=$(cd "$data" && pwd)
 gateway_port=${SIMFORGE_GATEWAY_PORT:-8000}
 files_port=${SIMFORGE_FILES_PORT:-8081}
 catalog_port=${SIMFORGE_CATALOG_PORT:-8082}
+jobs_port=${SIMFORGE_JOBS_PORT:-8083}
 status_port=${SIMFORGE_STATUS_PORT:-8084}
 pg_port=${SIMFORGE_PG_PORT:-55432}
 build=${SIMFORGE_BUILD:-release}
@@ -34,7 +35,7 @@ catalog_file=${CATALOG_FILE:-$root/deploy/catalog.yml}
 pg_root=$data/postgres
 run_dir=$data/run
 log_dir=$data/log
-services=(files catalog status)
+services=(files catalog status jobs)
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'run-local: %s\n' "$*" >&2; exit 1; }
@@ -204,6 +205,7 @@ start_all() {
     ensure_role catalog
     ensure_role files
     ensure_role status
+    ensure_role jobs
     ensure_demo_users
 
     local common=(LOG_LEVEL="${LOG_LEVEL:-info}" INTERNAL_TOKEN="$(cat "$data/internal.token")"
@@ -218,10 +220,15 @@ start_all() {
     start_process status "$bin_dir/status" "http://127.0.0.1:$status_port/ready" "${common[@]}" \
         HTTP_HOST=127.0.0.1 HTTP_PORT="$status_port" \
         POSTGRES_USER=status POSTGRES_PASSWORD="$(cat "$data/status.db-password")"
+    start_process jobs "$bin_dir/jobs" "http://127.0.0.1:$jobs_port/ready" "${common[@]}" \
+        HTTP_HOST=127.0.0.1 HTTP_PORT="$jobs_port" CATALOG_URL="http://127.0.0.1:$catalog_port" \
+        FILES_URL="http://127.0.0.1:$files_port" STATUS_URL="http://127.0.0.1:$status_port" \
+        POSTGRES_USER=jobs POSTGRES_PASSWORD="$(cat "$data/jobs.db-password")"
     start_process gateway "$bin_dir/dev-gateway" "http://127.0.0.1:$gateway_port/health" \
         LOG_LEVEL="${LOG_LEVEL:-info}" GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$gateway_port" \
         GATEWAY_CONFIG="$root/kong.yml,$data/consumers.yml" GATEWAY_UPSTREAM_CATALOG="http://127.0.0.1:$catalog_port" \
-        GATEWAY_UPSTREAM_FILES="http://127.0.0.1:$files_port" GATEWAY_UPSTREAM_STATUS="http://127.0.0.1:$status_port"
+        GATEWAY_UPSTREAM_FILES="http://127.0.0.1:$files_port" GATEWAY_UPSTREAM_STATUS="http://127.0.0.1:$status_port" \
+        GATEWAY_UPSTREAM_JOBS="http://127.0.0.1:$jobs_port"
 
     cat <<EOT
 

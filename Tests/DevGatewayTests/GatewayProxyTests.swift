@@ -101,7 +101,7 @@ import Testing
         "/internal/coretypes/hpc",
         "/alice/api/v2/../../internal/coretypes/hpc",
         "/alice/api/v2/%2e%2e/%2e%2e/internal/coretypes/hpc",
-        "/alice/api/v2/jobs/",
+        "/alice/api/v2/projects/",
         "/nowhere",
     ])
     func pathsWithoutARouteAreNotFoundEvenWithAValidToken(path: String) async throws {
@@ -125,11 +125,11 @@ import Testing
     @Test func expectContinueIsAnsweredByTheGatewayAtOnce() async throws {
         try await H.withGateway { client in
             let port = try #require(client.port)
-            let reply = try await Task.detached {
+            let reply = try await RawHTTP.onThread {
                 try RawHTTP.exchangeWithExpectContinue(
                     port: port, path: "/alice/api/v2/analyses/", body: Data(repeating: 1, count: 5000),
                     extraHeaders: ["Authorization: Token alice-token"])
-            }.value
+            }
             #expect(reply.interim.hasPrefix("HTTP/1.1 100 Continue"))
             #expect(reply.final.hasPrefix("HTTP/1.1 200"))
             #expect(reply.final.contains(#""bodyBytes":5000"#))

@@ -99,13 +99,13 @@ import Testing
             let content = Data.random(count: 3_000_000)
             let id = try await Self.create(client, length: content.count)
             let port = try #require(client.port)
-            try await Task.detached {
+            try await RawHTTP.onThread {
                 try RawHTTP.sendAndHangUp(port: port, head: [
                     "PATCH /alice/api/v2/files/uploads/\(id) HTTP/1.1", "Host: 127.0.0.1", "X-Consumer-Custom-ID: alice",
                     "Tus-Resumable: 1.0.0", "Upload-Offset: 0", "Content-Type: application/offset+octet-stream",
                     "Content-Length: \(content.count)",
                 ], body: content.prefix(1_200_000))
-            }.value
+            }
             var resumeAt: Int?
             for _ in 0..<50 {
                 resumeAt = try await Self.serverOffset(client, id)

@@ -17,9 +17,9 @@ import Testing
         let app = Application(router: router, server: SimforgeHTTP.server, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            let reply = try await Task.detached {
+            let reply = try await RawHTTP.onThread {
                 try RawHTTP.exchangeWithExpectContinue(port: port, path: "/upload", body: Data(repeating: 7, count: 1000))
-            }.value
+            }
             #expect(reply.interim.hasPrefix("HTTP/1.1 100 Continue"))
             #expect(reply.final.hasPrefix("HTTP/1.1 200"))
             #expect(reply.final.hasSuffix("got 1000"))

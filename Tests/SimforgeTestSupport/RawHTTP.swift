@@ -15,8 +15,9 @@ public enum RawHTTP {
 
     public struct SocketError: Error { public let what: String }
 
-    /// Sends the head with `Expect: 100-continue`, waits (at most 1 s, less than curl's
-    /// wait) for the interim response, then sends the body and reads the final response.
+    /// Sends the head with `Expect: 100-continue`, waits for the interim response (at most
+    /// 5 s: without one, nothing comes before the body), then sends the body and reads the
+    /// final response.
     public static func exchangeWithExpectContinue(port: Int, path: String, body: Data, extraHeaders: [String] = []) throws -> Reply {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError(what: "socket") }
@@ -29,7 +30,7 @@ public enum RawHTTP {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { throw SocketError(what: "connect") }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
 
         let head = (["POST \(path) HTTP/1.1", "Host: 127.0.0.1:\(port)", "Content-Length: \(body.count)",
@@ -83,5 +84,18 @@ extension RawHTTP {
         }
         guard connected == 0 else { throw SocketError(what: "connect") }
         try send(fd, Data((head.joined(separator: "\r\n") + "\r\n\r\n").utf8) + body)
+    }
+}
+
+extension RawHTTP {
+    /// Runs blocking socket work on a thread of its own. Never block a task instead: the
+    /// cooperative pool has one thread per core, and the in-process server under test
+    /// needs them to answer.
+    public static func onThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try work() })
+            }
+        }
     }
 }

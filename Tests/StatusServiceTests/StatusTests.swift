@@ -125,15 +125,19 @@ import Testing
             let port = try #require(client.port)
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/alice/api/v2/jobs/JobA01/statuses/?after=\(after)&wait=10")
             request.headers.add(name: "X-Consumer-Custom-ID", value: "alice")
-            async let waited = HTTPClient.shared.execute(request, timeout: .seconds(20))
+            let waiting = Task {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(20))
+                return (response, clock.now)
+            }
             try await Task.sleep(for: .milliseconds(500))
             // Another user's and another job's events do not end the wait early with nothing.
             try await Self.post(client, [Self.event("JobZ09", "Pending", at: 5, owner: "bob")])
             try await Task.sleep(for: .milliseconds(200))
-            let posted = clock.now
             try await Self.post(client, [Self.event("JobA01", "Queued", at: 2)])
-            let response = try await waited
-            let latency = clock.now - posted
+            // The event exists once the POST that stored it has returned.
+            let stored = clock.now
+            let (response, returned) = try await waiting.value
+            let latency = returned - stored
             let body = try await response.body.collect(upTo: 1 << 20)
             let page = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: body))
             #expect(page.results.map(\.status) == ["Queued"])

@@ -14,6 +14,7 @@ export SIMFORGE_PG_PORT=$(pg_free_port 56432)
 export SIMFORGE_CATALOG_PORT=$(pg_free_port 18082)
 export SIMFORGE_FILES_PORT=$(pg_free_port 18081)
 export SIMFORGE_STATUS_PORT=$(pg_free_port 18084)
+export SIMFORGE_JOBS_PORT=$(pg_free_port 18083)
 export SIMFORGE_GATEWAY_PORT=$(pg_free_port 18000)
 export SIMFORGE_ENV=$SIMFORGE_DATA_DIR/local.env
 cleanup() {
@@ -30,16 +31,11 @@ analysis_count() {
 }
 
 deploy/run-local.sh >/dev/null
-for name in postgres files catalog status gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
+for name in postgres files catalog status jobs gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
 grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
-# The status service answers through the gateway (an unknown job is 404, the feed is empty).
-source "$SIMFORGE_ENV"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}jobs/NoSuchJob/statuses/")" = 404 ] \
-    || fail "status history of an unknown job is not 404"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}jobs/statuses/")" = 200 ] \
-    || fail "the status feed does not answer"
+bash Tests/curl/jobs.sh
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")

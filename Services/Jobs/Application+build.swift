@@ -1,0 +1,40 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import PostgresNIO
+import Prometheus
+import SimforgeServer
+
+/// The jobs service: checks the database and migrates at start; relays the outbox to the
+/// status service for as long as it runs.
+func buildApplication(
+    configuration: JobsConfiguration,
+    logger: Logger,
+    registry: PrometheusCollectorRegistry
+) async throws -> some ApplicationProtocol {
+    let postgres = configuration.postgres.makeClient(logger: logger)
+    let repository = JobPostgresRepository(client: postgres)
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2), read: .seconds(30))))
+    let client = { (url: String) in InternalClient(baseURL: url, token: configuration.internalToken, client: http) }
+    let relay = OutboxRelay(repository: repository, status: client(configuration.statusURL), logger: logger)
+    let validator = JobValidator(
+        catalog: client(configuration.catalogURL), files: client(configuration.filesURL), jobTokenSecret: configuration.internalToken,
+        defaultWalltimeHours: configuration.defaultWalltimeHours)
+
+    let router = SimforgeHTTP.makeRouter()
+    OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
+    JobController(repository: repository, validator: validator, relay: relay).addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
+
+    var app = Application(
+        router: router,
+        server: SimforgeHTTP.server,
+        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "jobs"),
+        services: [postgres, HTTPClientService(client: http), OutboxRelayService(relay: relay)],
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await postgres.checkConnectivity(logger: logger)
+        try await JobsMigrations.runner.run(on: postgres, logger: logger)
+    }
+    return app
+}

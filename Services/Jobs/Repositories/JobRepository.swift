@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import SimforgeModels
+import SimforgeServer
+
+/// Jobs, their runs and the outbox of state changes for the status service. Every state
+/// change and its outbox row are written in one transaction. Scoped to owners: another
+/// user's job does not exist here.
+protocol JobRepository: Sendable {
+    /// Inserts a new job (state `created`) and its registration for the status service.
+    func create(_ job: StoredJob, logger: Logger) async throws
+    func job(id: String, owner: String, logger: Logger) async throws -> StoredJob?
+    /// The owner's jobs, newest first.
+    func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
+        -> (count: Int, items: [StoredJob])
+    /// Replaces the spec of a job not submitted yet.
+    func update(_ job: StoredJob, logger: Logger) async throws -> ChangeOutcome
+    /// Deletes a job that is not active, and queues its removal from the status history.
+    func delete(id: String, owner: String, logger: Logger) async throws -> ChangeOutcome
+    /// Moves a job whose state is in `from` to `to`, recording the status (and creating run
+    /// "1" on submit); otherwise leaves it as it is.
+    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, logger: Logger) async throws
+        -> TransitionOutcome
+    func runs(jobId: String, owner: String, logger: Logger) async throws -> [Run]?
+
+    /// Outbox rows not delivered yet, oldest first.
+    func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry]
+    func markDelivered(_ sequence: [Int64], logger: Logger) async throws
+}
+
+enum ChangeOutcome: Sendable {
+    case done(StoredJob)
+    case notFound
+    /// The job's state forbids the change.
+    case conflict(JobState)
+}
+
+enum TransitionOutcome: Sendable {
+    case moved(StoredJob)
+    /// Not in an allowed state: nothing changed.
+    case unchanged(StoredJob)
+    case notFound
+}
+
+/// A state change (or registration) waiting to reach the status service.
+struct OutboxEntry: Sendable {
+    enum Kind: String, Sendable {
+        case register, status, forget
+    }
+
+    var sequence: Int64
+    var kind: Kind
+    var jobId: String
+    var payload: Data
+}
