@@ -24,6 +24,8 @@ func buildApplication(
     let router = SimforgeHTTP.makeRouter()
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
     JobController(repository: repository, validator: validator, relay: relay).addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
+    AgentEventController(repository: repository, relay: relay)
+        .addRoutes(to: router.group("/internal/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))
 
     var app = Application(
         router: router,

@@ -84,8 +84,8 @@ struct JobPostgresRepository: JobRepository {
         }
     }
 
-    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, logger: Logger) async throws
-        -> TransitionOutcome {
+    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, logger: Logger)
+        async throws -> TransitionOutcome {
         try await self.client.withTransaction(logger: logger) { connection -> TransitionOutcome in
             guard var job = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
             guard from.contains(job.state), let status = to.statusName else { return .unchanged(job) }
@@ -100,6 +100,18 @@ struct JobPostgresRepository: JobRepository {
             ).drain()
             if job.state == .created {
                 try await connection.query("INSERT INTO jobs.runs (job_id, run_id) VALUES (\(id), '1')", logger: logger).drain()
+            }
+            if let run {
+                try await connection.query(
+                    """
+                    UPDATE jobs.runs SET date_started = coalesce(\(run.dateStarted), date_started),
+                        date_completed = coalesce(\(run.dateCompleted), date_completed), exit_code = coalesce(\(run.exitCode), exit_code),
+                        output_file_count = coalesce(\(run.outputFileCount), output_file_count),
+                        output_file_size = coalesce(\(run.outputFileSize), output_file_size)
+                    WHERE job_id = \(id) AND run_id = '1'
+                    """,
+                    logger: logger
+                ).drain()
             }
             let event = JobStatusEvent(
                 eventId: ShortID.make(length: 22), jobId: id, owner: owner, status: status, statusDate: date, statusReason: reason)

@@ -19,8 +19,8 @@ protocol JobRepository: Sendable {
     func delete(id: String, owner: String, logger: Logger) async throws -> ChangeOutcome
     /// Moves a job whose state is in `from` to `to`, recording the status (and creating run
     /// "1" on submit); otherwise leaves it as it is.
-    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, logger: Logger) async throws
-        -> TransitionOutcome
+    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, logger: Logger)
+        async throws -> TransitionOutcome
     func runs(jobId: String, owner: String, logger: Logger) async throws -> [Run]?
 
     /// Outbox rows not delivered yet, oldest first.
@@ -40,6 +40,22 @@ enum TransitionOutcome: Sendable {
     /// Not in an allowed state: nothing changed.
     case unchanged(StoredJob)
     case notFound
+}
+
+/// What a transition records on run "1".
+struct RunUpdate: Sendable {
+    var dateStarted: Date?
+    var dateCompleted: Date?
+    var exitCode: Int?
+    var outputFileCount: Int?
+    var outputFileSize: Int64?
+}
+
+extension JobRepository {
+    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, logger: Logger) async throws
+        -> TransitionOutcome {
+        try await self.transition(id: id, owner: owner, from: from, to: to, reason: reason, run: nil, logger: logger)
+    }
 }
 
 /// A state change (or registration) waiting to reach the status service.

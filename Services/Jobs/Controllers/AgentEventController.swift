@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Logging
+import SimforgeModels
+import SimforgeServer
+
+/// `POST /internal/jobs/{jobId}/events` with the job's token (`X-Job-Token`): what the
+/// job's agent (or a compute backend on its behalf) reports. Each event moves the job one
+/// step of the lifecycle; repeating the last event is harmless, skipping ahead or going
+/// back is 409.
+struct AgentEventController<Repository: JobRepository> {
+    let repository: Repository
+    let relay: OutboxRelay
+
+    struct Event: Decodable {
+        enum Kind: String, Decodable {
+            case started = "Started"
+            case validated = "Validated"
+            case executing = "Executing"
+            case finished = "Finished"
+        }
+
+        var type: Kind
+        /// `Executing`: when the command started (default now).
+        var runStarted: Date?
+        /// `Finished`: the command's exit code (none when it never ran).
+        var exitCode: Int?
+        /// `Finished`: why, when not a plain exit ("Exceeded walltime", "Could not start: ...").
+        var reason: String?
+        var outputFileCount: Int?
+        var outputFileSize: Int64?
+    }
+
+    func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
+        group.post("/events", use: self.report)
+    }
+
+    @Sendable func report(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        let scope = try context.requireJobScope()
+        let event = try await RequestJSON.decode(Event.self, from: request, context: context)
+        let (from, to, reason, run) = try await self.step(for: event, scope: scope, logger: context.logger)
+        switch try await self.repository.transition(
+            id: scope.jobId, owner: scope.owner, from: from, to: to, reason: reason, run: run, logger: context.logger
+        ) {
+        case .moved:
+            await self.relay.deliverPending(within: .seconds(1))
+            return Response(status: .ok)
+        case .unchanged(let job) where job.state == to:
+            return Response(status: .ok)
+        case .unchanged(let job):
+            throw APIError(.conflict, detail: "A \(event.type.rawValue) event does not follow \(job.state.statusName ?? "an unsubmitted job").")
+        case .notFound:
+            throw APIError.notFound()
+        }
+    }
+
+    /// The transition an event asks for.
+    private func step(for event: Event, scope: JobToken, logger: Logger) async throws
+        -> (from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?) {
+        switch event.type {
+        case .started:
+            return ([.pending, .queued], .started, nil, nil)
+        case .validated:
+            return ([.started], .validated, nil, nil)
+        case .executing:
+            return ([.validated], .executing, nil, RunUpdate(dateStarted: event.runStarted ?? Date()))
+        case .finished:
+            let job = try await self.repository.job(id: scope.jobId, owner: scope.owner, logger: logger)
+            let reason = event.reason
+                ?? (job?.state == .stopping ? "Stopped by user" : nil)
+                ?? event.exitCode.map { $0 == 0 ? "Completed successfully" : "Command exited with code \($0)" }
+                ?? "Could not start: the job ended before its command ran"
+            let run = RunUpdate(
+                dateCompleted: Date(), exitCode: event.exitCode, outputFileCount: event.outputFileCount, outputFileSize: event.outputFileSize)
+            return ([.pending, .queued, .started, .validated, .executing, .stopping], .completed, reason, run)
+        }
+    }
+}
