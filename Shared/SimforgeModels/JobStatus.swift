@@ -19,6 +19,17 @@ public struct JobStatus: Codable, Sendable, Equatable {
         self.statusReason = statusReason
         self.jobId = jobId
     }
+
+    private enum CodingKeys: String, CodingKey { case status, statusDate, statusReason, jobId }
+
+    /// `statusReason` is always there (null when none); `jobId` only in the cross-job feed.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.status, forKey: .status)
+        try container.encode(self.statusDate, forKey: .statusDate)
+        try container.encode(self.statusReason, forKey: .statusReason)
+        try container.encodeIfPresent(self.jobId, forKey: .jobId)
+    }
 }
 
 /// What the jobs service delivers to the status service (from its outbox), one per state

@@ -57,7 +57,9 @@ import Testing
             let again = try await Self.post(client, events)
             #expect(String(buffer: again.body) == #"{"stored":0}"#)
 
-            let page = try Self.page(try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice))
+            let response = try await client.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice)
+            #expect(String(buffer: response.body).contains(#""statusReason":null"#))
+            let page = try Self.page(response)
             #expect(page.count == 3)
             #expect(page.results.map(\.status) == ["Completed", "Queued", "Pending"])
             #expect(page.results[0].statusReason == "Completed successfully")
