@@ -19,12 +19,7 @@ struct StatusController<Repository: StatusRepository> {
     }
 
     @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
-        let owner = try context.requireUserId()
-        let jobId = try context.parameters.require("jobId")
-        guard try await self.repository.jobExists(jobId: jobId, owner: owner, logger: context.logger) else {
-            throw APIError.notFound()
-        }
-        return try await self.statuses(request, context: context, owner: owner, jobId: jobId)
+        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId"))
     }
 
     @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
@@ -52,11 +47,19 @@ struct StatusController<Repository: StatusRepository> {
         guard errors.isEmpty else { throw APIError.validation(errors) }
 
         let deadline = ContinuousClock.now + .seconds(wait)
+        var knownJob = jobId == nil
         while true {
             let seen = await self.broker.version(of: owner)
             let (count, statuses) = try await self.repository.statuses(owner: owner, jobId: jobId, after: after, page: page, logger: context.logger)
+            if count == 0, !knownJob, let jobId {
+                // Nothing to show: is it an empty history, or not the caller's job at all?
+                guard try await self.repository.jobExists(jobId: jobId, owner: owner, logger: context.logger) else {
+                    throw APIError.notFound()
+                }
+                knownJob = true
+            }
             let remaining = deadline - ContinuousClock.now
-            if count > 0 || remaining <= .zero {
+            if !statuses.isEmpty || count > 0 || remaining <= .zero {
                 return try page.page(count: count, results: statuses, for: request)
             }
             await self.broker.wait(owner: owner, seen: seen, timeout: remaining)

@@ -63,25 +63,31 @@ struct StatusPostgresRepository: StatusRepository {
         binds.append(owner)
         binds.append(jobId)
         binds.append(after)
-        var count = 0
-        for try await total in try await self.client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM status.job_statuses WHERE \(filter)", binds: binds), logger: logger
-        ).decode(Int.self) {
-            count = total
-        }
+        let countBinds = binds
         binds.append(page.limit)
         binds.append(page.offset)
+        // One round trip: the page with the total alongside (a window count).
         let rows = try await self.client.query(
             PostgresQuery(
                 unsafeSQL: """
-                    SELECT job_id, status, status_date, status_reason FROM status.job_statuses WHERE \(filter)
+                    SELECT job_id, status, status_date, status_reason, count(*) OVER () FROM status.job_statuses WHERE \(filter)
                     ORDER BY status_date DESC, seq DESC LIMIT $4 OFFSET $5
                     """,
                 binds: binds),
             logger: logger)
         var statuses: [JobStatus] = []
-        for try await (job, status, date, reason) in rows.decode((String, String, Date, String?).self) {
+        var count = 0
+        for try await (job, status, date, reason, total) in rows.decode((String, String, Date, String?, Int).self) {
             statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason, jobId: jobId == nil ? job : nil))
+            count = total
+        }
+        if statuses.isEmpty && page.offset > 0 {
+            // Past the last page: the total still decides between an empty page and 404.
+            for try await total in try await self.client.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM status.job_statuses WHERE \(filter)", binds: countBinds), logger: logger
+            ).decode(Int.self) {
+                count = total
+            }
         }
         return (count, statuses)
     }
