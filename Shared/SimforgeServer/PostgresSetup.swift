@@ -57,3 +57,15 @@ extension PostgresRowSequence {
         for try await _ in self {}
     }
 }
+
+extension PostgresClient {
+    /// `SELECT count(*) FROM table WHERE filter`, the total behind a page of a list.
+    public func count(from table: String, where filter: String, binds: PostgresBindings, logger: Logger) async throws -> Int {
+        var count = 0
+        let rows = try await self.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table) WHERE \(filter)", binds: binds), logger: logger)
+        for try await total in rows.decode(Int.self) {
+            count = total
+        }
+        return count
+    }
+}

@@ -1,33 +1,12 @@
 #!/usr/bin/env bash
 # The catalog through the gateway, as a user sees it, against a running stack
-# (deploy/run-local.sh). Reads .data/local.env (or $SIMFORGE_ENV). Exits non-zero on the
-# first failed check.
+# (deploy/run-local.sh). Reads .data/local.env (or $SIMFORGE_ENV). Exits non-zero if any
+# check failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source "${SIMFORGE_ENV:-.data/local.env}"
+source Tests/curl/lib.sh
 
-passed=0
-failed=0
-check() {  # check DESCRIPTION COMMAND...
-    local description=$1
-    shift
-    if "$@"; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAILED: $description" >&2
-    fi
-}
-
-# request URL [curl args...]: sets $status and $body.
-request() {
-    local url=$1 out
-    shift
-    out=$(curl -sS -w '\n%{http_code}' "$@" "$url")
-    status=${out##*$'\n'}
-    body=${out%$'\n'*}
-}
-json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$body" "$1"; }
 auth=(-H "Authorization: Token $SIMFORGE_TOKEN")
 
 request "$SIMFORGE_URL" "${auth[@]}"
@@ -67,5 +46,4 @@ catalog_url=$(echo "$SIMFORGE_URL" | sed -E "s#^http://[^/]+#http://127.0.0.1:${
 request "${catalog_url}analyses/"
 check "a direct call to catalog without consumer headers is 401" [ "$status" = 401 ]
 
-echo "catalog.sh: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary catalog.sh

@@ -5,22 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source "${SIMFORGE_ENV:-.data/local.env}"
-
-passed=0
-failed=0
-check() {
-    local description=$1
-    shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $description" >&2; fi
-}
-json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$body" "$1"; }
-request() {
-    local url=$1 out
-    shift
-    out=$(curl -sS -w '\n%{http_code}' "$@" "$url")
-    status=${out##*$'\n'}
-    body=${out%$'\n'*}
-}
+source Tests/curl/lib.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -61,5 +46,4 @@ check "a deleted file is 404" [ "$status" = 404 ]
 request "${SIMFORGE_URL}files/contents/" -X POST -H "Authorization: Token $SIMFORGE_TOKEN" -F "file=@$work/input.zip;filename=kept.bin"
 check "a second upload answers 201" [ "$status" = 201 ]
 
-echo "files.sh: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary files.sh

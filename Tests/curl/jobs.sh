@@ -5,22 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source "${SIMFORGE_ENV:-.data/local.env}"
+source Tests/curl/lib.sh
 
-passed=0
-failed=0
-check() {
-    local description=$1
-    shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $description" >&2; fi
-}
-json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))" "$body" "$1"; }
-request() {
-    local url=$1 out
-    shift
-    out=$(curl -sS -w '\n%{http_code}' "$@" "$url")
-    status=${out##*$'\n'}
-    body=${out%$'\n'*}
-}
 auth=(-H "Authorization: Token $SIMFORGE_TOKEN")
 
 work=$(mktemp -d)
@@ -83,5 +69,4 @@ check "an unknown core type is 400 with the field" [ "$(json "d['jobanalyses'][0
 request "${SIMFORGE_URL}jobs/$job_id/" -X DELETE "${auth[@]}"
 check "deleting the completed job answers 204" [ "$status" = 204 ]
 
-echo "jobs.sh: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+summary jobs.sh

@@ -1,28 +1,14 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# catalog checks (catalog.sh), starting again while up is harmless, a restart keeps the
-# data and tokens and picks up a changed catalog file, stop leaves nothing running.
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), starting
+# again while up is harmless, a restart keeps the data and tokens and picks up a changed
+# catalog file, stop leaves nothing running.
 # SIMFORGE_BUILD defaults to debug here (the test build already made it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source deploy/lib/postgres.sh
+source deploy/lib/scratch-stack.sh
 
-scratch=$(mktemp -d /tmp/simforge-e2e.XXXXXX)
-chmod 755 "$scratch"
-export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=${SIMFORGE_BUILD:-debug} LOG_LEVEL=warning
-export SIMFORGE_PG_PORT=$(pg_free_port 56432)
-export SIMFORGE_CATALOG_PORT=$(pg_free_port 18082)
-export SIMFORGE_FILES_PORT=$(pg_free_port 18081)
-export SIMFORGE_STATUS_PORT=$(pg_free_port 18084)
-export SIMFORGE_JOBS_PORT=$(pg_free_port 18083)
-export SIMFORGE_GATEWAY_PORT=$(pg_free_port 18000)
-export SIMFORGE_ENV=$SIMFORGE_DATA_DIR/local.env
-cleanup() {
-    deploy/run-local.sh stop >/dev/null 2>&1 || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
+start_scratch_stack "${SIMFORGE_BUILD:-debug}"
 fail() { echo "FAILED: $*" >&2; exit 1; }
 pids() { cat "$SIMFORGE_DATA_DIR"/run/*.pid | sort | tr '\n' ' '; }
 analysis_count() {
@@ -30,7 +16,6 @@ analysis_count() {
     curl -fsS -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}analyses/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'
 }
 
-deploy/run-local.sh >/dev/null
 for name in postgres files catalog status jobs gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
 grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh

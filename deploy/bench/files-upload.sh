@@ -7,23 +7,10 @@
 # the peak RSS (VmHWM) of the files service and of the gateway.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source deploy/lib/postgres.sh
+source deploy/lib/scratch-stack.sh
 
 size_mb=${SIZE_MB:-1024}
-scratch=$(mktemp -d /tmp/simforge-bench.XXXXXX)
-chmod 755 "$scratch"
-export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=${SIMFORGE_BUILD:-release} LOG_LEVEL=warning
-export SIMFORGE_PG_PORT=$(pg_free_port 57432)
-export SIMFORGE_CATALOG_PORT=$(pg_free_port 19082)
-export SIMFORGE_FILES_PORT=$(pg_free_port 19081)
-export SIMFORGE_GATEWAY_PORT=$(pg_free_port 19000)
-cleanup() {
-    deploy/run-local.sh stop >/dev/null 2>&1 || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-deploy/run-local.sh >/dev/null
+start_scratch_stack "${SIMFORGE_BUILD:-release}"
 source "$SIMFORGE_DATA_DIR/local.env"
 files_direct="http://127.0.0.1:$SIMFORGE_FILES_PORT/$SIMFORGE_USER_ID/api/v2/"
 

@@ -6,27 +6,12 @@
 # prints req/s, p50/p99 and the ratio to pgbench's rate.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source deploy/lib/postgres.sh
+source deploy/lib/scratch-stack.sh
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-16}
-scratch=$(mktemp -d /tmp/simforge-bench.XXXXXX)
-chmod 755 "$scratch"
-export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=${SIMFORGE_BUILD:-release} LOG_LEVEL=warning
-export SIMFORGE_PG_PORT=$(pg_free_port 57432)
-export SIMFORGE_FILES_PORT=$(pg_free_port 19081)
-export SIMFORGE_CATALOG_PORT=$(pg_free_port 19082)
-export SIMFORGE_JOBS_PORT=$(pg_free_port 19083)
-export SIMFORGE_STATUS_PORT=$(pg_free_port 19084)
-export SIMFORGE_GATEWAY_PORT=$(pg_free_port 19000)
-cleanup() {
-    deploy/run-local.sh stop >/dev/null 2>&1 || true
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-deploy/run-local.sh >/dev/null
+start_scratch_stack "${SIMFORGE_BUILD:-release}"
 source "$SIMFORGE_DATA_DIR/local.env"
 job=$(curl -fsS -X POST -H "Authorization: Token $SIMFORGE_TOKEN" -H "Content-Type: application/json" "${SIMFORGE_URL}jobs/" -d '{
   "name": "bench", "jobanalyses": [{"analysis": {"code": "user_included", "version": "0"}, "command": "true",

@@ -56,10 +56,7 @@ struct CatalogPostgresRepository: CatalogRepository {
         var filterBinds = PostgresBindings()
         filterBinds.append(code)
         filterBinds.append(search)
-        let countRows = try await self.client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM catalog.analyses a WHERE \(filter)", binds: filterBinds), logger: logger)
-        var count = 0
-        for try await (total) in countRows.decode(Int.self) { count = total }
+        let count = try await self.client.count(from: "catalog.analyses a", where: filter, binds: filterBinds, logger: logger)
 
         var pageBinds = filterBinds
         pageBinds.append(page.limit)
@@ -84,17 +81,15 @@ struct CatalogPostgresRepository: CatalogRepository {
     }
 
     func coreTypes(isActive: Bool?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [CoreType]) {
-        let countRows = try await self.client.query(
-            "SELECT count(*) FROM catalog.core_types WHERE \(isActive)::boolean IS NULL OR is_active = \(isActive)", logger: logger)
-        var count = 0
-        for try await (total) in countRows.decode(Int.self) { count = total }
         var binds = PostgresBindings()
         binds.append(isActive)
+        let filter = "$1::boolean IS NULL OR is_active = $1"
+        let count = try await self.client.count(from: "catalog.core_types", where: filter, binds: binds, logger: logger)
         binds.append(page.limit)
         binds.append(page.offset)
         let rows = try await self.client.query(
             PostgresQuery(
-                unsafeSQL: "\(Self.coreTypeColumns) WHERE $1::boolean IS NULL OR is_active = $1 ORDER BY display_order, code LIMIT $2 OFFSET $3",
+                unsafeSQL: "\(Self.coreTypeColumns) WHERE \(filter) ORDER BY display_order, code LIMIT $2 OFFSET $3",
                 binds: binds),
             logger: logger)
         return (count, try await Self.decodeCoreTypes(rows))

@@ -39,12 +39,7 @@ struct FilePostgresRepository: FileRepository {
         binds.append(owner)
         binds.append(search)
         binds.append(typeId)
-        var count = 0
-        for try await total in try await self.client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM files.files WHERE \(filter)", binds: binds), logger: logger
-        ).decode(Int.self) {
-            count = total
-        }
+        let count = try await self.client.count(from: "files.files", where: filter, binds: binds, logger: logger)
         binds.append(page.limit)
         binds.append(page.offset)
         let rows = try await self.client.query(
@@ -84,12 +79,7 @@ struct FilePostgresRepository: FileRepository {
         binds.append(jobId)
         binds.append(runId)
         binds.append(search)
-        var count = 0
-        for try await total in try await self.client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM files.files WHERE \(filter)", binds: binds), logger: logger
-        ).decode(Int.self) {
-            count = total
-        }
+        let count = try await self.client.count(from: "files.files", where: filter, binds: binds, logger: logger)
         binds.append(page.limit)
         binds.append(page.offset)
         let rows = try await self.client.query(

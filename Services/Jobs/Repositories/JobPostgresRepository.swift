@@ -42,12 +42,7 @@ struct JobPostgresRepository: JobRepository {
         binds.append(completed)
         binds.append(state?.rawValue)
         binds.append(search)
-        var count = 0
-        for try await total in try await self.client.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM jobs.jobs WHERE \(filter)", binds: binds), logger: logger
-        ).decode(Int.self) {
-            count = total
-        }
+        let count = try await self.client.count(from: "jobs.jobs", where: filter, binds: binds, logger: logger)
         binds.append(page.limit)
         binds.append(page.offset)
         let rows = try await self.client.query(

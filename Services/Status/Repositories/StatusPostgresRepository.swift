@@ -83,11 +83,7 @@ struct StatusPostgresRepository: StatusRepository {
         }
         if statuses.isEmpty && page.offset > 0 {
             // Past the last page: the total still decides between an empty page and 404.
-            for try await total in try await self.client.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM status.job_statuses WHERE \(filter)", binds: countBinds), logger: logger
-            ).decode(Int.self) {
-                count = total
-            }
+            count = try await self.client.count(from: "status.job_statuses", where: filter, binds: countBinds, logger: logger)
         }
         return (count, statuses)
     }
