@@ -15,22 +15,15 @@ func buildApplication(
     let postgres = configuration.postgres.makeClient(logger: logger)
     let repository = CatalogPostgresRepository(client: postgres)
     let router = buildRouter(repository: repository, configuration: configuration, postgres: postgres, registry: registry)
-    var app = Application(
-        router: router,
-        server: SimforgeHTTP.server,
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "catalog"),
-        services: [postgres],
+    return SimforgeHTTP.makeApplication(
+        name: "catalog", router: router, http: configuration.http, postgres: postgres, migrations: CatalogMigrations.runner,
         logger: logger
-    )
-    app.beforeServerStarts {
-        try await postgres.checkConnectivity(logger: logger)
-        try await CatalogMigrations.runner.run(on: postgres, logger: logger)
+    ) {
         try await repository.apply(definition, logger: logger)
         logger.info("catalog applied", metadata: [
             "catalog.analyses": "\(definition.analyses.count)", "catalog.core_types": "\(definition.coreTypes.count)",
         ])
     }
-    return app
 }
 
 func buildRouter(

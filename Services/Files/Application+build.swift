@@ -18,21 +18,13 @@ func buildApplication(
     let router = buildRouter(repository: repository, store: store, staging: staging, configuration: configuration, postgres: postgres, registry: registry)
     let sweeper = ExpiredUploadSweeper(
         repository: repository, staging: staging, interval: min(.seconds(60), configuration.uploadExpiry), logger: logger)
-    var app = Application(
-        router: router,
-        server: SimforgeHTTP.server,
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "files"),
-        services: [postgres],
-        logger: logger
-    )
-    app.beforeServerStarts {
-        try await postgres.checkConnectivity(logger: logger)
-        try await FilesMigrations.runner.run(on: postgres, logger: logger)
+    return SimforgeHTTP.makeApplication(
+        name: "files", router: router, http: configuration.http, postgres: postgres, migrations: FilesMigrations.runner,
+        services: [sweeper], logger: logger
+    ) {
         try await store.prepare()
         try await staging.prepare()
     }
-    app.addServices(sweeper)
-    return app
 }
 
 func buildRouter(

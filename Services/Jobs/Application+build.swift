@@ -27,16 +27,7 @@ func buildApplication(
     AgentEventController(repository: repository, relay: relay)
         .addRoutes(to: router.group("/internal/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))
 
-    var app = Application(
-        router: router,
-        server: SimforgeHTTP.server,
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "jobs"),
-        services: [postgres, HTTPClientService(client: http), OutboxRelayService(relay: relay)],
-        logger: logger
-    )
-    app.beforeServerStarts {
-        try await postgres.checkConnectivity(logger: logger)
-        try await JobsMigrations.runner.run(on: postgres, logger: logger)
-    }
-    return app
+    return SimforgeHTTP.makeApplication(
+        name: "jobs", router: router, http: configuration.http, postgres: postgres, migrations: JobsMigrations.runner,
+        services: [HTTPClientService(client: http), OutboxRelayService(relay: relay)], logger: logger)
 }

@@ -20,16 +20,7 @@ func buildApplication(
     InternalStatusController(repository: repository)
         .addRoutes(to: router.group("/internal").add(middleware: InternalTokenMiddleware(token: configuration.internalToken)))
 
-    var app = Application(
-        router: router,
-        server: SimforgeHTTP.server,
-        configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "status"),
-        services: [postgres, StatusListener(client: postgres, broker: broker, logger: logger)],
-        logger: logger
-    )
-    app.beforeServerStarts {
-        try await postgres.checkConnectivity(logger: logger)
-        try await StatusMigrations.runner.run(on: postgres, logger: logger)
-    }
-    return app
+    return SimforgeHTTP.makeApplication(
+        name: "status", router: router, http: configuration.http, postgres: postgres, migrations: StatusMigrations.runner,
+        services: [StatusListener(client: postgres, broker: broker, logger: logger)], logger: logger)
 }
