@@ -54,6 +54,21 @@ import Testing
         }
     }
 
+    @Test func theAgentReadsItsJobWithItsToken() async throws {
+        try await S.run { client, _ in
+            let id = try await Self.submitted(client)
+            let token = JobToken(jobId: id, owner: "alice").mint(secret: S.token)
+            let response = try await client.execute(uri: "/internal/jobs/\(id)", method: .get, headers: [HTTPField.Name(JobToken.header)!: token])
+            #expect(response.status == .ok)
+            let job = try JSONDecoder.simforge().decode(Job.self, from: Data(buffer: response.body))
+            #expect(job.jobanalyses.first?.command == "blockMesh && icoFoam")
+            #expect(job.jobanalyses.first?.envVars == ["CASE": "cavity"])
+            let other = JobToken(jobId: "Other1", owner: "alice").mint(secret: S.token)
+            let refused = try await client.execute(uri: "/internal/jobs/\(id)", method: .get, headers: [HTTPField.Name(JobToken.header)!: other])
+            #expect(refused.status == .unauthorized)
+        }
+    }
+
     @Test func outOfOrderEventsAndForeignTokensAreRefused() async throws {
         try await S.run { client, _ in
             let id = try await Self.submitted(client)

@@ -4,10 +4,14 @@ import Logging
 import SimforgeModels
 import SimforgeServer
 
-/// `POST /internal/jobs/{jobId}/events` with the job's token (`X-Job-Token`): what the
-/// job's agent (or a compute backend on its behalf) reports. Each event moves the job one
-/// step of the lifecycle; repeating the last event is harmless, skipping ahead or going
-/// back is 409.
+/// The job's agent's side of the jobs service, with the job's token (`X-Job-Token`):
+///
+///     GET  /internal/jobs/{jobId}          the job to run (command, environment variables,
+///                                          hardware, input files)
+///     POST /internal/jobs/{jobId}/events   what it reports (or a compute backend on its behalf)
+///
+/// Each event moves the job one step of the lifecycle; repeating the last event is
+/// harmless, skipping ahead or going back is 409.
 struct AgentEventController<Repository: JobRepository> {
     let repository: Repository
     let relay: OutboxRelay
@@ -32,7 +36,16 @@ struct AgentEventController<Repository: JobRepository> {
     }
 
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
+        group.get(use: self.job)
         group.post("/events", use: self.report)
+    }
+
+    @Sendable func job(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        let scope = try context.requireJobScope()
+        guard let job = try await self.repository.job(id: scope.jobId, owner: scope.owner, logger: context.logger) else {
+            throw APIError.notFound()
+        }
+        return try JobController<Repository>.json(JobController<Repository>.render(job, for: request))
     }
 
     @Sendable func report(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
