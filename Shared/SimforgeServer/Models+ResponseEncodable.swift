@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import SimforgeModels
 
@@ -10,3 +12,13 @@ extension APIRoot: ResponseGenerator, ResponseEncodable {}
 extension AnalysisVersionEnvironment: ResponseGenerator, ResponseEncodable {}
 extension File: ResponseGenerator, ResponseEncodable {}
 extension JobStatus: ResponseGenerator, ResponseEncodable {}
+
+extension Response {
+    /// A JSON response with the API's encoder, for statuses other than 200 or bodies built
+    /// outside a `ResponseEncodable` return.
+    public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.simforge().encode(value))))
+    }
+}

@@ -57,7 +57,7 @@ struct InternalFilesController<Repository: FileRepository> {
                 wrappedKey: try self.keyring.wrap(ingest.dataKey), decryptedSize: ingest.size, md5: md5, isUploaded: true,
                 viewInBrowser: false, jobId: scope.jobId, runId: runId, dateUploaded: Date())
             try await self.repository.insertCommitted(file, store: self.store, logger: context.logger)
-            return try UploadController<Repository>.created(file.wire(apiBase: PublicURL.apiBase(userId: scope.owner, for: request)))
+            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: scope.owner, for: request)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
             throw UploadController<Repository>.tooLarge(error.limit)

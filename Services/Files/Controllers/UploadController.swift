@@ -41,7 +41,7 @@ struct UploadController<Repository: FileRepository> {
                 viewInBrowser: false, jobId: nil, runId: nil, dateUploaded: Date())
             try await self.repository.insertCommitted(file, store: self.store, logger: context.logger)
             context.logger.info("file uploaded", metadata: ["files.id": "\(file.id)", "files.size": "\(file.decryptedSize)"])
-            return try Self.created(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)))
+            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
             throw Self.tooLarge(error.limit)
@@ -49,11 +49,6 @@ struct UploadController<Repository: FileRepository> {
             await ingest.abandon()
             throw error
         }
-    }
-
-    static func created(_ file: File) throws -> Response {
-        let body = try JSONEncoder.simforge().encode(file)
-        return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private struct Received {

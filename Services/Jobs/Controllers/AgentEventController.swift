@@ -45,7 +45,7 @@ struct AgentEventController<Repository: JobRepository> {
         guard let job = try await self.repository.job(id: scope.jobId, owner: scope.owner, logger: context.logger) else {
             throw APIError.notFound()
         }
-        return try JobController<Repository>.json(JobController<Repository>.render(job, for: request))
+        return try Response.json(JobController<Repository>.render(job, for: request))
     }
 
     @Sendable func report(_ request: Request, context: SimforgeRequestContext) async throws -> Response {

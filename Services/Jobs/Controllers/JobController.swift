@@ -33,7 +33,7 @@ struct JobController<Repository: JobRepository> {
             statusReason: nil, lastStatusDate: nil, dateInserted: Date())
         try await self.repository.create(job, logger: context.logger)
         context.logger.info("job created", metadata: ["jobs.id": "\(id)"])
-        return try Self.json(Self.render(job, for: request), status: .created)
+        return try Response.json(Self.render(job, for: request), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobSummary> {
@@ -64,7 +64,7 @@ struct JobController<Repository: JobRepository> {
     }
 
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        try Self.json(Self.render(try await self.stored(request, context: context), for: request))
+        try Response.json(Self.render(try await self.stored(request, context: context), for: request))
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -76,7 +76,7 @@ struct JobController<Repository: JobRepository> {
         changed.spec = validated.job
         changed.analysisNames = validated.analysisNames
         switch try await self.repository.update(changed, logger: context.logger) {
-        case .done(let job): return try Self.json(Self.render(job, for: request))
+        case .done(let job): return try Response.json(Self.render(job, for: request))
         case .notFound: throw APIError.notFound()
         case .conflict: throw Self.alreadySubmitted
         }
@@ -102,9 +102,9 @@ struct JobController<Repository: JobRepository> {
             // `Pending` should be in the history when we answer; if status is down, the
             // outbox delivers it later.
             await self.relay.deliverPending(within: .seconds(1))
-            return try Self.json(Self.render(job, for: request))
+            return try Response.json(Self.render(job, for: request))
         case .unchanged(let job):
-            return try Self.json(Self.render(job, for: request))
+            return try Response.json(Self.render(job, for: request))
         case .notFound:
             throw APIError.notFound()
         }
@@ -140,7 +140,7 @@ struct JobController<Repository: JobRepository> {
     @Sendable func run(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
         let runId = try context.parameters.require("runId")
         guard let run = try await self.allRuns(request, context: context).first(where: { $0.id == runId }) else { throw APIError.notFound() }
-        return try Self.json(run)
+        return try Response.json(run)
     }
 
     // MARK: - Helpers
@@ -184,11 +184,6 @@ struct JobController<Repository: JobRepository> {
             jobStatus: .init(content: job.state.statusName ?? "Not submitted", date: job.lastStatusDate, reason: job.statusReason))
     }
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.simforge().encode(value))))
-    }
 }
 
 extension JobSummary: ResponseGenerator, ResponseEncodable {}
