@@ -146,6 +146,7 @@ let package = Package(
                 "StatusService",
                 "SimforgeServer",
                 "SimforgeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

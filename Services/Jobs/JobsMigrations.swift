@@ -43,5 +43,9 @@ enum JobsMigrations {
             """,
             "CREATE INDEX outbox_pending ON jobs.outbox (seq) WHERE delivered_at IS NULL",
         ]),
+        Migration(version: 2, name: "compute backend reference", statements: [
+            "ALTER TABLE jobs.jobs ADD COLUMN backend_ref text",
+            "CREATE INDEX jobs_dispatch ON jobs.jobs (state, last_status_date) WHERE state <> 'completed'",
+        ]),
     ])
 }

@@ -33,7 +33,7 @@ struct JobsStack: Sendable {
     ///   - catalogURL: overrides where jobs finds the catalog (an unreachable one).
     ///   - statusURL: overrides where jobs finds the status service.
     static func run(
-        catalogURL: String? = nil, statusURL: String? = nil,
+        catalogURL: String? = nil, statusURL: String? = nil, backend: (any ComputeBackend)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, JobsStack) async throws -> Void
     ) async throws {
         try await TestPostgres.withFreshDatabase { settings async throws in
@@ -62,7 +62,7 @@ struct JobsStack: Sendable {
                                 catalogURL: catalogURL ?? "http://127.0.0.1:\(catalogClient.port!)",
                                 filesURL: "http://127.0.0.1:\(filesClient.port!)",
                                 statusURL: statusURL ?? "http://127.0.0.1:\(statusClient.port!)"),
-                            logger: Self.logger("jobs"), registry: PrometheusCollectorRegistry())
+                            logger: Self.logger("jobs"), registry: PrometheusCollectorRegistry(), backend: backend)
                         try await jobs.test(.live) { jobsClient in
                             try await body(jobsClient, JobsStack(files: filesClient, status: statusClient, postgres: settings))
                         }

@@ -10,6 +10,8 @@ struct JobController<Repository: JobRepository> {
     let repository: Repository
     let validator: JobValidator
     let relay: OutboxRelay
+    /// Where submitted jobs run; `nil` until one is configured (jobs then wait `Pending`).
+    let backend: (any ComputeBackend)?
 
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
         group.post("/jobs", use: self.create)
@@ -115,13 +117,20 @@ struct JobController<Repository: JobRepository> {
         let id = try context.parameters.require("id")
         let reason = "Stopped by user"
         // Not handed to a compute backend yet: nothing runs, so it ends here.
-        switch try await self.repository.transition(id: id, owner: owner, from: [.pending, .queued], to: .stopping, reason: reason, logger: context.logger) {
+        switch try await self.repository.transition(id: id, owner: owner, from: [.pending], to: .stopping, reason: reason, logger: context.logger) {
         case .moved:
             _ = try await self.repository.transition(id: id, owner: owner, from: [.stopping], to: .completed, reason: reason, logger: context.logger)
-        case .unchanged(let job) where [.started, .validated, .executing].contains(job.state):
-            // Running: the compute backend stops it and reports the end.
+        case .unchanged(let job) where [.queued, .started, .validated, .executing].contains(job.state):
+            // With the backend: it stops the job, whose end is then reported as usual.
             _ = try await self.repository.transition(
-                id: id, owner: owner, from: [.started, .validated, .executing], to: .stopping, reason: reason, logger: context.logger)
+                id: id, owner: owner, from: [.queued, .started, .validated, .executing], to: .stopping, reason: reason, logger: context.logger)
+            if let backend = self.backend, let reference = job.backendReference {
+                do {
+                    try await backend.cancel(reference: reference, logger: context.logger)
+                } catch {
+                    context.logger.warning("cancel failed; reconciliation will settle the job", metadata: ["jobs.id": "\(id)", "error": "\(error)"])
+                }
+            }
         case .unchanged(let job):
             guard job.state == .stopping else { throw APIError(.conflict, detail: "The job is not running.") }
         case .notFound:

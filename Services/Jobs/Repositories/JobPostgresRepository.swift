@@ -8,7 +8,7 @@ import SimforgeServer
 struct JobPostgresRepository: JobRepository {
     let client: PostgresClient
 
-    private static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted"
+    private static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, backend_ref"
 
     func create(_ job: StoredJob, logger: Logger) async throws {
         let spec = try Self.encode(job.spec)
@@ -79,8 +79,10 @@ struct JobPostgresRepository: JobRepository {
         }
     }
 
-    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, logger: Logger)
-        async throws -> TransitionOutcome {
+    func transition(
+        id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, backendReference: String?,
+        logger: Logger
+    ) async throws -> TransitionOutcome {
         try await self.client.withTransaction(logger: logger) { connection -> TransitionOutcome in
             guard var job = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
             guard from.contains(job.state), let status = to.statusName else { return .unchanged(job) }
@@ -89,7 +91,9 @@ struct JobPostgresRepository: JobRepository {
             let date = job.lastStatusDate.map { max(now, $0.addingTimeInterval(0.000001)) } ?? now
             try await connection.query(
                 """
-                UPDATE jobs.jobs SET state = \(to.rawValue), status_reason = \(reason), last_status_date = \(date) WHERE id = \(id)
+                UPDATE jobs.jobs SET state = \(to.rawValue), status_reason = \(reason), last_status_date = \(date),
+                    backend_ref = coalesce(\(backendReference), backend_ref)
+                WHERE id = \(id)
                 """,
                 logger: logger
             ).drain()
@@ -114,6 +118,7 @@ struct JobPostgresRepository: JobRepository {
             job.state = to
             job.statusReason = reason
             job.lastStatusDate = date
+            job.backendReference = backendReference ?? job.backendReference
             return .moved(job)
         }
     }
@@ -132,6 +137,23 @@ struct JobPostgresRepository: JobRepository {
                             outputFileCount: count, outputFileSize: size, parent: nil, exitCode: exitCode))
         }
         return runs
+    }
+
+    func pending(limit: Int, logger: Logger) async throws -> [StoredJob] {
+        let rows = try await self.client.query(
+            "SELECT \(unescaped: Self.columns) FROM jobs.jobs WHERE state = 'pending' ORDER BY last_status_date, id LIMIT \(limit)",
+            logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    func dispatched(logger: Logger) async throws -> [StoredJob] {
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM jobs.jobs
+            WHERE state IN ('queued', 'started', 'validated', 'executing', 'stopping') AND backend_ref IS NOT NULL
+            """,
+            logger: logger)
+        return try await Self.decode(rows)
     }
 
     func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry] {
@@ -171,14 +193,14 @@ struct JobPostgresRepository: JobRepository {
 
     private static func decode(_ rows: PostgresRowSequence) async throws -> [StoredJob] {
         var jobs: [StoredJob] = []
-        for try await (id, owner, spec, names, state, reason, lastDate, inserted)
-            in rows.decode((String, String, String, [String], String, String?, Date?, Date).self) {
+        for try await (id, owner, spec, names, state, reason, lastDate, inserted, backendReference)
+            in rows.decode((String, String, String, [String], String, String?, Date?, Date, String?).self) {
             var job = try JSONDecoder.simforge().decode(Job.self, from: Data(spec.utf8))
             job.id = id
             job.owner = owner
             jobs.append(StoredJob(
                 id: id, owner: owner, spec: job, analysisNames: names, state: JobState(rawValue: state) ?? .created,
-                statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted))
+                statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted, backendReference: backendReference))
         }
         return jobs
     }

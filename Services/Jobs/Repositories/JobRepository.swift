@@ -19,9 +19,16 @@ protocol JobRepository: Sendable {
     func delete(id: String, owner: String, logger: Logger) async throws -> ChangeOutcome
     /// Moves a job whose state is in `from` to `to`, recording the status (and creating run
     /// "1" on submit); otherwise leaves it as it is.
-    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, logger: Logger)
-        async throws -> TransitionOutcome
+    func transition(
+        id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, backendReference: String?,
+        logger: Logger
+    ) async throws -> TransitionOutcome
     func runs(jobId: String, owner: String, logger: Logger) async throws -> [Run]?
+
+    /// Submitted jobs not handed to a compute backend yet, oldest submission first.
+    func pending(limit: Int, logger: Logger) async throws -> [StoredJob]
+    /// Jobs a compute backend has (queued or running there), for reconciliation.
+    func dispatched(logger: Logger) async throws -> [StoredJob]
 
     /// Outbox rows not delivered yet, oldest first.
     func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry]
@@ -52,9 +59,16 @@ struct RunUpdate: Sendable {
 }
 
 extension JobRepository {
-    func transition(id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, logger: Logger) async throws
-        -> TransitionOutcome {
-        try await self.transition(id: id, owner: owner, from: from, to: to, reason: reason, run: nil, logger: logger)
+    func transition(
+        id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate? = nil, logger: Logger
+    ) async throws -> TransitionOutcome {
+        try await self.transition(id: id, owner: owner, from: from, to: to, reason: reason, run: run, backendReference: nil, logger: logger)
+    }
+
+    /// A pending job handed to the compute backend: `Queued`, with the backend's reference.
+    func queue(id: String, owner: String, backendReference: String, logger: Logger) async throws -> TransitionOutcome {
+        try await self.transition(
+            id: id, owner: owner, from: [.pending], to: .queued, reason: nil, run: nil, backendReference: backendReference, logger: logger)
     }
 }
 

@@ -13,6 +13,8 @@ struct StoredJob: Sendable {
     var statusReason: String?
     var lastStatusDate: Date?
     var dateInserted: Date
+    /// The compute backend's reference once dispatched (a process id, a Slurm job id).
+    var backendReference: String? = nil
 }
 
 /// A row of `GET jobs/`.

@@ -1,0 +1,134 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import SimforgeModels
+import SimforgeServer
+import SimforgeTestSupport
+import Testing
+@testable import JobsService
+
+/// The dispatcher's contract with a compute backend. The real backends (local processes,
+/// Slurm) are tested with their own suites; this backend records what it is asked.
+actor RecordingBackend: ComputeBackend {
+    struct Refused: Error {}
+
+    private(set) var dispatched: [DispatchRequest] = []
+    private(set) var cancelled: [String] = []
+    var refuse = false
+    var reconciled: [String: BackendJobState] = [:]
+
+    func dispatch(_ job: DispatchRequest, logger: Logger) async throws -> String {
+        if self.refuse { throw Refused() }
+        self.dispatched.append(job)
+        return "ref-\(job.jobId)"
+    }
+
+    func cancel(reference: String, logger: Logger) async throws {
+        self.cancelled.append(reference)
+    }
+
+    func reconcile(reference: String, logger: Logger) async throws -> BackendJobState {
+        self.reconciled[reference] ?? .unknown
+    }
+
+    func refuseAll() { self.refuse = true }
+    func answer(_ state: BackendJobState, for reference: String) { self.reconciled[reference] = state }
+}
+
+@Suite struct DispatchTests {
+    typealias S = JobsStack
+
+    static func submit(_ client: any TestClientProtocol, slots: Int = 2) async throws -> String {
+        let created = try await client.execute(
+            uri: "/alice/api/v2/jobs/", method: .post, headers: S.alice,
+            body: ByteBuffer(string: S.jobJSON(fileId: nil, coresPerSlot: 4, slots: slots, walltime: 3)))
+        let id = try #require(try S.json(created)["id"] as? String)
+        _ = try await client.execute(uri: "/alice/api/v2/jobs/\(id)/submit/", method: .post, headers: S.alice)
+        return id
+    }
+
+    static func waitFor(_ expected: [String], _ id: String, _ stack: JobsStack) async throws -> [String] {
+        var history: [String] = []
+        for _ in 0..<100 where history != expected {
+            try await Task.sleep(for: .milliseconds(50))
+            history = try await stack.statuses(id)
+        }
+        return history
+    }
+
+    @Test func submittedJobsAreHandedToTheBackendAndQueued() async throws {
+        let backend = RecordingBackend()
+        try await S.run(backend: backend) { client, stack in
+            let id = try await Self.submit(client)
+            #expect(try await Self.waitFor(["Queued", "Pending"], id, stack) == ["Queued", "Pending"])
+            let request = try #require(await backend.dispatched.first)
+            #expect(request.jobId == id)
+            #expect(request.slots == 2 && request.coresPerSlot == 4 && request.walltimeHours == 3)
+            #expect(JobToken.verify(request.agentToken, secret: S.token) == JobToken(jobId: id, owner: "alice"))
+            #expect(await backend.dispatched.count == 1)
+        }
+    }
+
+    @Test func stoppingAQueuedJobCancelsItInTheBackend() async throws {
+        let backend = RecordingBackend()
+        try await S.run(backend: backend) { client, stack in
+            let id = try await Self.submit(client)
+            _ = try await Self.waitFor(["Queued", "Pending"], id, stack)
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/stop/", method: .post, headers: S.alice).status == .accepted)
+            #expect(await backend.cancelled == ["ref-\(id)"])
+            // The backend's end report (here sent for it) completes the job.
+            let token = JobToken(jobId: id, owner: "alice").mint(secret: S.token)
+            _ = try await client.execute(
+                uri: "/internal/jobs/\(id)/events", method: .post,
+                headers: [HTTPField.Name(JobToken.header)!: token, .contentType: "application/json"], body: ByteBuffer(string: #"{"type":"Finished"}"#))
+            #expect(try await stack.statuses(id) == ["Completed", "Stopping", "Queued", "Pending"])
+        }
+    }
+
+    @Test func aJobTheBackendRefusesEndsCouldNotStart() async throws {
+        let backend = RecordingBackend()
+        await backend.refuseAll()
+        try await S.run(backend: backend) { client, stack in
+            let id = try await Self.submit(client)
+            #expect(try await Self.waitFor(["Completed", "Pending"], id, stack) == ["Completed", "Pending"])
+            let job = try S.json(try await client.execute(uri: "/alice/api/v2/jobs/?state=completed", method: .get, headers: S.alice))
+            let reason = ((job["results"] as? [[String: Any]])?.first?["jobStatus"] as? [String: Any])?["reason"] as? String
+            #expect(reason?.hasPrefix("Could not start:") == true)
+        }
+    }
+
+    @Test func reconciliationEndsJobsTheBackendFinishedOrLost() async throws {
+        let backend = RecordingBackend()
+        try await S.run(backend: backend) { client, stack in
+            let failed = try await Self.submit(client)
+            let lost = try await Self.submit(client)
+            let running = try await Self.submit(client)
+            for id in [failed, lost, running] { _ = try await Self.waitFor(["Queued", "Pending"], id, stack) }
+            await backend.answer(.finished(reason: "Could not start: node failure"), for: "ref-\(failed)")
+            await backend.answer(.running, for: "ref-\(running)")
+
+            // What the dispatcher does when the jobs service starts again.
+            try await TestPostgres.withClient(stack.postgres) { postgres async throws in
+                let repository = JobPostgresRepository(client: postgres)
+                let relay = OutboxRelay(
+                    repository: repository,
+                    status: InternalClient(baseURL: "http://127.0.0.1:\(stack.status.port!)", token: S.token, client: .shared),
+                    logger: S.logger("relay"))
+                await Dispatcher(repository: repository, backend: backend, relay: relay, tokenSecret: S.token,
+                                 interval: .seconds(60), logger: S.logger("dispatcher")).reconcile()
+            }
+            #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], failed, stack) == ["Completed", "Queued", "Pending"])
+            #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], lost, stack) == ["Completed", "Queued", "Pending"])
+            #expect(try await stack.statuses(running) == ["Queued", "Pending"])
+            let feed = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer:
+                try await stack.status.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: S.alice).body))
+            let reasons = Dictionary(feed.results.filter { $0.status == "Completed" }.map { ($0.jobId!, $0.statusReason ?? "") }, uniquingKeysWith: { a, _ in a })
+            #expect(reasons[failed] == "Could not start: node failure")
+            #expect(reasons[lost] == "Could not start: the compute backend lost the job")
+        }
+    }
+}
