@@ -8,7 +8,7 @@ import SimforgeServer
 struct JobPostgresRepository: JobRepository {
     let client: PostgresClient
 
-    private static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, backend_ref"
+    static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, backend_ref"
 
     func create(_ job: StoredJob, logger: Logger) async throws {
         let spec = try Self.encode(job.spec)
@@ -26,9 +26,11 @@ struct JobPostgresRepository: JobRepository {
     }
 
     func job(id: String, owner: String, logger: Logger) async throws -> StoredJob? {
-        let rows = try await self.client.query(
-            "SELECT \(unescaped: Self.columns) FROM jobs.jobs WHERE id = \(id) AND owner = \(owner)", logger: logger)
-        return try await Self.decode(rows).first
+        // The hottest read of the service: a prepared statement.
+        for try await row in try await self.client.execute(JobByID(id: id, owner: owner), logger: logger) {
+            return try Self.storedJob(row)
+        }
+        return nil
     }
 
     func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
@@ -191,21 +193,48 @@ struct JobPostgresRepository: JobRepository {
         ).drain()
     }
 
+    /// A row of ``columns``.
+    typealias Row = (String, String, String, [String], String, String?, Date?, Date, String?)
+
     private static func decode(_ rows: PostgresRowSequence) async throws -> [StoredJob] {
         var jobs: [StoredJob] = []
-        for try await (id, owner, spec, names, state, reason, lastDate, inserted, backendReference)
-            in rows.decode((String, String, String, [String], String, String?, Date?, Date, String?).self) {
-            var job = try JSONDecoder.simforge().decode(Job.self, from: Data(spec.utf8))
-            job.id = id
-            job.owner = owner
-            jobs.append(StoredJob(
-                id: id, owner: owner, spec: job, analysisNames: names, state: JobState(rawValue: state) ?? .created,
-                statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted, backendReference: backendReference))
+        for try await row in rows.decode(Row.self) {
+            jobs.append(try Self.storedJob(row))
         }
         return jobs
     }
 
+    fileprivate static func storedJob(_ row: Row) throws -> StoredJob {
+        let (id, owner, spec, names, state, reason, lastDate, inserted, backendReference) = row
+        var job = try JSONDecoder.simforge().decode(Job.self, from: Data(spec.utf8))
+        job.id = id
+        job.owner = owner
+        return StoredJob(
+            id: id, owner: owner, spec: job, analysisNames: names, state: JobState(rawValue: state) ?? .created,
+            statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted, backendReference: backendReference)
+    }
+
     private static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try JSONEncoder.simforge().encode(value), as: UTF8.self)
+    }
+}
+
+/// One job of one owner, by id.
+struct JobByID: PostgresPreparedStatement {
+    static let sql = "SELECT \(JobPostgresRepository.columns) FROM jobs.jobs WHERE id = $1 AND owner = $2"
+    typealias Row = JobPostgresRepository.Row
+
+    var id: String
+    var owner: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(self.id)
+        binds.append(self.owner)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
     }
 }

@@ -58,33 +58,53 @@ struct StatusPostgresRepository: StatusRepository {
     }
 
     func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
-        let filter = "owner = $1 AND ($2::text IS NULL OR job_id = $2) AND ($3::timestamptz IS NULL OR status_date > $3)"
-        var binds = PostgresBindings()
-        binds.append(owner)
-        binds.append(jobId)
-        binds.append(after)
-        let countBinds = binds
-        binds.append(page.limit)
-        binds.append(page.offset)
-        // One round trip: the page with the total alongside (a window count).
-        let rows = try await self.client.query(
-            PostgresQuery(
-                unsafeSQL: """
-                    SELECT job_id, status, status_date, status_reason, count(*) OVER () FROM status.job_statuses WHERE \(filter)
-                    ORDER BY status_date DESC, seq DESC LIMIT $4 OFFSET $5
-                    """,
-                binds: binds),
-            logger: logger)
+        // The hottest read of the service: a prepared statement, page and total in one round trip.
+        let rows = try await self.client.execute(
+            StatusPage(owner: owner, jobId: jobId, after: after, limit: page.limit, offset: page.offset), logger: logger)
         var statuses: [JobStatus] = []
         var count = 0
-        for try await (job, status, date, reason, total) in rows.decode((String, String, Date, String?, Int).self) {
+        for try await (job, status, date, reason, total) in rows {
             statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason, jobId: jobId == nil ? job : nil))
             count = total
         }
         if statuses.isEmpty && page.offset > 0 {
             // Past the last page: the total still decides between an empty page and 404.
-            count = try await self.client.count(from: "status.job_statuses", where: filter, binds: countBinds, logger: logger)
+            var binds = PostgresBindings()
+            binds.append(owner)
+            binds.append(jobId)
+            binds.append(after)
+            count = try await self.client.count(from: "status.job_statuses", where: StatusPage.filter, binds: binds, logger: logger)
         }
         return (count, statuses)
+    }
+}
+
+/// One page of a history or feed, newest first, with the total alongside (a window count).
+struct StatusPage: PostgresPreparedStatement {
+    static let filter = "owner = $1 AND ($2::text IS NULL OR job_id = $2) AND ($3::timestamptz IS NULL OR status_date > $3)"
+    static let sql = """
+        SELECT job_id, status, status_date, status_reason, count(*) OVER () FROM status.job_statuses WHERE \(filter)
+        ORDER BY status_date DESC, seq DESC LIMIT $4 OFFSET $5
+        """
+    typealias Row = (String, String, Date, String?, Int)
+
+    var owner: String
+    var jobId: String?
+    var after: Date?
+    var limit: Int
+    var offset: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(self.owner)
+        binds.append(self.jobId)
+        binds.append(self.after)
+        binds.append(self.limit)
+        binds.append(self.offset)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
     }
 }
