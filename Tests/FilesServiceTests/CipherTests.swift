@@ -99,7 +99,7 @@ import Testing
 
         let rotated = try MasterKeyring(spec: newSpec + "," + oldSpec)
         #expect(rotated.currentKeyID == "new")
-        #expect(!rotated.isCurrent(wrapped))
+        #expect(wrapped.keyID != rotated.currentKeyID)
         #expect(try rotated.unwrap(wrapped) == dataKey)
         let rewrapped = try rotated.wrap(try rotated.unwrap(wrapped))
         #expect(rewrapped.keyID == "new")

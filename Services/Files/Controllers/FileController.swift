@@ -50,7 +50,7 @@ struct FileController<Repository: FileRepository> {
         let id = try context.parameters.require("id")
         let patch = try await RequestJSON.decode(FilePatch.self, from: request, context: context)
         var errors: [String: FieldErrors] = [:]
-        if let name = patch.name, UploadController<Repository>.sanitizedName(name) != name || name.isEmpty {
+        if let name = patch.name, UploadRules.sanitizedName(name) != name || name.isEmpty {
             errors["name"] = .messages(["A file name is 1 to 255 characters, without '/', '\\' or control characters."])
         }
         if let typeId = patch.typeId, !File.TypeID.all.contains(typeId) {

@@ -42,9 +42,7 @@ struct FileDownload {
         if request.method == .head {
             return Response(status: status, headers: headers, body: .init())
         }
-        let reader = BlobReader(
-            path: self.store.path(of: self.file.blobName), key: try self.keyring.unwrap(self.file.wrappedKey),
-            fileID: self.file.id, plaintextSize: size)
+        let reader = try BlobReader(file: self.file, store: self.store, keyring: self.keyring)
         let fileID = self.file.id
         let served = range
         let body = ResponseBody(contentLength: Int(served.count)) { writer in

@@ -60,7 +60,7 @@ struct InternalFilesController<Repository: FileRepository> {
             return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: scope.owner, for: request)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
-            throw UploadController<Repository>.tooLarge(error.limit)
+            throw UploadRules.tooLarge(error.limit)
         } catch {
             await ingest.abandon()
             throw error

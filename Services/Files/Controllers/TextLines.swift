@@ -16,9 +16,7 @@ struct TextLines {
     func read(last count: Int?, logger: Logger) async throws -> [String] {
         guard self.file.isUploaded else { throw APIError(.conflict, detail: "The file is not fully uploaded yet.") }
         let size = self.file.decryptedSize
-        let reader = BlobReader(
-            path: self.store.path(of: self.file.blobName), key: try self.keyring.unwrap(self.file.wrappedKey),
-            fileID: self.file.id, plaintextSize: size)
+        let reader = try BlobReader(file: self.file, store: self.store, keyring: self.keyring)
         var start = size
         var bytes = [UInt8]()
         repeat {

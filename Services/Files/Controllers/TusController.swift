@@ -46,10 +46,10 @@ struct TusController<Repository: FileRepository> {
         guard let lengthText = request.headers[HTTPField.Name.uploadLength], let length = Int64(lengthText), length >= 0 else {
             throw APIError.badRequest("Upload-Length is required: a non-negative integer.")
         }
-        guard length <= self.maxUploadBytes else { throw UploadController<Repository>.tooLarge(self.maxUploadBytes) }
+        guard length <= self.maxUploadBytes else { throw UploadRules.tooLarge(self.maxUploadBytes) }
         let metadata = try Self.metadata(request.headers[HTTPField.Name.uploadMetadata])
-        let name = UploadController<Repository>.sanitizedName(metadata["filename"] ?? metadata["name"])
-        let typeId = try UploadController<Repository>.typeId(metadata["typeId"] ?? metadata["type_id"])
+        let name = UploadRules.sanitizedName(metadata["filename"] ?? metadata["name"])
+        let typeId = try UploadRules.typeId(metadata["typeId"] ?? metadata["type_id"])
         let fileID = ShortID.make()
         let blobName = BlobStore.newBlobName()
         let file = StoredFile(

@@ -27,13 +27,13 @@ struct UploadController<Repository: FileRepository> {
             throw APIError(.unsupportedMediaType, detail: "Unsupported media type in request: send multipart/form-data with a 'file' part.")
         }
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > self.maxUploadBytes + 1024 * 1024 {
-            throw Self.tooLarge(self.maxUploadBytes)
+            throw UploadRules.tooLarge(self.maxUploadBytes)
         }
         let ingest = try await BlobIngest(store: self.store, fileID: ShortID.make(), limit: self.maxUploadBytes)
         do {
             let received = try await self.receive(request, boundary: boundary, into: ingest)
             let md5 = try await ingest.finish()
-            let name = Self.sanitizedName(received.filename)
+            let name = UploadRules.sanitizedName(received.filename)
             let file = StoredFile(
                 id: ingest.fileID, owner: owner, typeId: received.typeId, name: name, relativePath: name,
                 storagePath: StoredFile.storagePath(owner: owner, name: name, blobName: ingest.blobName), blobName: ingest.blobName,
@@ -44,7 +44,7 @@ struct UploadController<Repository: FileRepository> {
             return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
-            throw Self.tooLarge(error.limit)
+            throw UploadRules.tooLarge(error.limit)
         } catch {
             await ingest.abandon()
             throw error
@@ -116,28 +116,7 @@ struct UploadController<Repository: FileRepository> {
         guard sawFile else {
             throw APIError.validation(["file": .messages(["No file was submitted."])])
         }
-        return Received(filename: filename, typeId: try Self.typeId(typeIdText))
-    }
-
-    static func typeId(_ text: String?) throws -> Int {
-        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return File.TypeID.input }
-        guard let value = Int(text), File.TypeID.all.contains(value) else {
-            throw APIError.validation(["typeId": .messages(["\"\(text.prefix(32))\" is not a valid file type."])])
-        }
-        return value
-    }
-
-    /// The part's filename without directory components or control characters.
-    static func sanitizedName(_ filename: String?) -> String {
-        let base = (filename ?? "").split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let cleaned = String(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
-            .trimmingCharacters(in: .whitespaces)
-        guard !cleaned.isEmpty, cleaned != ".", cleaned != ".." else { return "file" }
-        return String(cleaned.prefix(255))
-    }
-
-    static func tooLarge(_ limit: Int64) -> APIError {
-        APIError(.contentTooLarge, detail: "File too large: the limit is \(limit) bytes.")
+        return Received(filename: filename, typeId: try UploadRules.typeId(typeIdText))
     }
 }
 

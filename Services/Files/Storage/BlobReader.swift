@@ -13,6 +13,18 @@ struct BlobReader: @unchecked Sendable {
     /// The plaintext size recorded for the file.
     let plaintextSize: Int64
 
+    init(path: FilePath, key: SymmetricKey, fileID: String, plaintextSize: Int64) {
+        self.path = path
+        self.key = key
+        self.fileID = fileID
+        self.plaintextSize = plaintextSize
+    }
+
+    /// The reader of a stored file's blob, with its unwrapped data key.
+    init(file: StoredFile, store: BlobStore, keyring: MasterKeyring) throws {
+        self.init(path: store.path(of: file.blobName), key: try keyring.unwrap(file.wrappedKey), fileID: file.id, plaintextSize: file.decryptedSize)
+    }
+
     /// Calls `emit` with the plaintext of `range` in order. Throws ``BlobIntegrityError``
     /// at the first segment that fails authentication or is missing: nothing after it is
     /// emitted.

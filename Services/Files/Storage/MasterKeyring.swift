@@ -55,11 +55,6 @@ struct MasterKeyring: @unchecked Sendable {
         return SymmetricKey(data: raw)
     }
 
-    /// Whether `wrapped` should be re-wrapped by a rotation.
-    func isCurrent(_ wrapped: WrappedKey) -> Bool {
-        wrapped.keyID == self.currentKeyID
-    }
-
     private func wrap(_ dataKey: SymmetricKey, with keyID: String) throws -> WrappedKey {
         guard let master = self.keys[keyID] else { throw UnknownKeyError(keyID: keyID) }
         let raw = dataKey.withUnsafeBytes { Data($0) }
