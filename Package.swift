@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "jobs", targets: ["JobsService"]),
         .executable(name: "status", targets: ["StatusService"]),
         .executable(name: "dev-gateway", targets: ["DevGateway"]),
+        .executable(name: "simforge-agent", targets: ["JobAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .target(
@@ -51,6 +53,29 @@ let package = Package(
             ],
             path: "Shared/SimforgeServer"
         ),
+        .target(
+            name: "CSimforgeSpawn",
+            path: "Shared/CSimforgeSpawn"
+        ),
+        .target(
+            name: "SimforgeProcess",
+            dependencies: ["CSimforgeSpawn"],
+            path: "Shared/SimforgeProcess"
+        ),
+        .executableTarget(
+            name: "JobAgent",
+            dependencies: [
+                "SimforgeModels",
+                "SimforgeProcess",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            path: "Services/Agent"
+        ),
         .executableTarget(
             name: "CatalogService",
             dependencies: [
@@ -76,6 +101,7 @@ let package = Package(
             dependencies: [
                 "SimforgeModels",
                 "SimforgeServer",
+                "SimforgeProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Services/Jobs"
@@ -100,6 +126,7 @@ let package = Package(
                 "SimforgeServer",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Tests/SimforgeTestSupport"
         ),
@@ -151,6 +178,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/JobsServiceTests"
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["JobAgent", "SimforgeTestSupport"],
+            path: "Tests/AgentTests"
         ),
         .testTarget(
             name: "StatusServiceTests",

@@ -42,5 +42,8 @@ func buildRouter(
 
     let internalRoutes = router.group("/internal").add(middleware: InternalTokenMiddleware(token: configuration.internalToken))
     InternalCatalogController(repository: repository).addRoutes(to: internalRoutes)
+    // A job's agent, with its job token, resolves its analysis version's environment.
+    InternalCatalogController(repository: repository).addRoutes(
+        to: router.group("/internal/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))
     return router
 }

@@ -7,8 +7,8 @@ import ServiceLifecycle
 import SimforgeServer
 
 /// The jobs service: checks the database and migrates at start; relays the outbox to the
-/// status service for as long as it runs.
-/// - Parameter backend: where submitted jobs run; without one they wait `Pending`.
+/// status service and dispatches submitted jobs to the compute backend for as long as it runs.
+/// - Parameter backend: replaces the configured compute backend (tests).
 func buildApplication(
     configuration: JobsConfiguration,
     logger: Logger,
@@ -24,20 +24,41 @@ func buildApplication(
         catalog: client(configuration.catalogURL), files: client(configuration.filesURL), jobTokenSecret: configuration.internalToken,
         defaultWalltimeHours: configuration.defaultWalltimeHours)
 
+    var services: [any Service] = [HTTPClientService(client: http), OutboxRelayService(relay: relay)]
+    let execution = configuration.execution
+    let launch = execution.map {
+        AgentLaunch(
+            executable: $0.agentPath, workDirectory: $0.workDirectory, jobsURL: $0.jobsURL, filesURL: configuration.filesURL,
+            catalogURL: configuration.catalogURL, heartbeatSeconds: $0.heartbeatSeconds, stopGraceSeconds: $0.stopGraceSeconds,
+            runAs: $0.runAs)
+    }
+    var backend = backend
+    if backend == nil, let execution, let launch {
+        switch execution.backend {
+        case .local(let slots):
+            let local = LocalBackend(launch: launch, slots: slots, logger: logger)
+            services.append(LocalBackendService(backend: local))
+            backend = local
+        case .slurm(let partition):
+            backend = SlurmBackend(launch: launch, partition: partition)
+        }
+    }
+    let doorbell = backend.map { _ in Doorbell() }
+    if let backend, let doorbell {
+        services.append(Dispatcher(
+            repository: repository, backend: backend, relay: relay, doorbell: doorbell, tokenSecret: configuration.internalToken,
+            walltimeLimitSeconds: execution?.walltimeLimitSeconds, heartbeatTimeout: .seconds(execution?.heartbeatTimeoutSeconds ?? 60),
+            reconcileInterval: .seconds(execution?.reconcileSeconds ?? 10), logger: logger))
+    }
+
     let router = SimforgeHTTP.makeRouter()
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
-    JobController(repository: repository, validator: validator, relay: relay, backend: backend)
+    JobController(repository: repository, validator: validator, relay: relay, backend: backend, doorbell: doorbell)
         .addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
     AgentEventController(repository: repository, relay: relay)
         .addRoutes(to: router.group("/internal/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))
 
-    var services: [any Service] = [HTTPClientService(client: http), OutboxRelayService(relay: relay)]
-    if let backend {
-        services.append(Dispatcher(
-            repository: repository, backend: backend, relay: relay, tokenSecret: configuration.internalToken,
-            interval: .milliseconds(200), logger: logger))
-    }
     return SimforgeHTTP.makeApplication(
         name: "jobs", router: router, http: configuration.http, postgres: postgres, migrations: JobsMigrations.runner,
-        services: services, logger: logger)
+        services: services, logger: logger, serving: { host, port in launch?.serving(host: host, port: port) })
 }

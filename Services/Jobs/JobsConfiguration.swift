@@ -1,3 +1,4 @@
+import Foundation
 import SimforgeServer
 
 /// Everything the jobs service reads from its environment, read once at start.
@@ -6,15 +7,55 @@ struct JobsConfiguration: Sendable {
     var postgres: PostgresSettings
     /// `INTERNAL_TOKEN`: presented to catalog, files and status; also the secret of job tokens.
     var internalToken: String
-    /// `CATALOG_URL`, `FILES_URL`, `STATUS_URL`: the services' internal base URLs.
+    /// `CATALOG_URL`, `FILES_URL`, `STATUS_URL`: the services' internal base URLs (agents
+    /// use the first two as well).
     var catalogURL: String
     var filesURL: String
     var statusURL: String
     /// `JOBS_DEFAULT_WALLTIME_HOURS` (48).
     var defaultWalltimeHours: Int
+    /// Where submitted jobs run; `nil` (`JOBS_BACKEND=none`): they wait `Pending`.
+    var execution: Execution?
+
+    /// How jobs are executed.
+    struct Execution: Sendable {
+        enum Backend: Sendable, Equatable {
+            /// `JOBS_BACKEND=local` (the default), `JOBS_LOCAL_SLOTS` agents at a time (the number of cores).
+            case local(slots: Int)
+            /// `JOBS_BACKEND=slurm`; `JOBS_SLURM_PARTITION` (the cluster's default).
+            case slurm(partition: String?)
+        }
+
+        var backend: Backend
+        /// `JOBS_AGENT_PATH`: the `simforge-agent` executable (default: next to this one).
+        var agentPath: String
+        /// `JOBS_WORK_DIR` (`/var/lib/simforge/work`): where the jobs' working directories
+        /// are made; on Slurm, a directory every node sees at the same path.
+        var workDirectory: String
+        /// `JOBS_URL`: how agents reach this service (default: its own listening address).
+        var jobsURL: String?
+        /// `JOBS_RUN_AS`: an unprivileged user the commands run as (default: the agent's user).
+        var runAs: String?
+        /// `JOBS_HEARTBEAT_SECONDS` (10) and `JOBS_HEARTBEAT_TIMEOUT_SECONDS` (60): agents report
+        /// that often; a running job not heard of for the timeout ends as lost.
+        var heartbeatSeconds: Int = 10
+        var heartbeatTimeoutSeconds: Int = 60
+        /// `JOBS_RECONCILE_SECONDS` (10): how often the backend is asked about queued jobs.
+        var reconcileSeconds: Int = 10
+        /// `JOBS_STOP_GRACE_SECONDS` (10): between TERM and KILL when a command is stopped.
+        var stopGraceSeconds: Int = 10
+        /// `JOBS_WALLTIME_LIMIT_SECONDS`: the site's cap on any job's walltime (none).
+        var walltimeLimitSeconds: Int?
+
+        /// The agent built beside this executable.
+        static var defaultAgentPath: String {
+            URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+                .appendingPathComponent("simforge-agent").path
+        }
+    }
 
     init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String, catalogURL: String, filesURL: String,
-         statusURL: String, defaultWalltimeHours: Int = 48) {
+         statusURL: String, defaultWalltimeHours: Int = 48, execution: Execution? = nil) {
         self.http = http
         self.postgres = postgres
         self.internalToken = internalToken
@@ -22,6 +63,7 @@ struct JobsConfiguration: Sendable {
         self.filesURL = filesURL
         self.statusURL = statusURL
         self.defaultWalltimeHours = defaultWalltimeHours
+        self.execution = execution
     }
 
     init(environment: EnvironmentReader) throws {
@@ -32,5 +74,40 @@ struct JobsConfiguration: Sendable {
         self.filesURL = try environment.require("FILES_URL")
         self.statusURL = try environment.require("STATUS_URL")
         self.defaultWalltimeHours = try environment.int("JOBS_DEFAULT_WALLTIME_HOURS", default: 48, range: 1...8760)
+
+        let backend: Execution.Backend
+        switch environment.string("JOBS_BACKEND", default: "local") {
+        case "none":
+            self.execution = nil
+            return
+        case "local":
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            backend = .local(slots: try environment.int("JOBS_LOCAL_SLOTS", default: cores, range: 1...4096))
+        case "slurm":
+            backend = .slurm(partition: environment.optional("JOBS_SLURM_PARTITION"))
+        case let other:
+            throw ConfigurationError("JOBS_BACKEND must be local, slurm or none, got '\(other)'")
+        }
+        var execution = Execution(
+            backend: backend,
+            agentPath: environment.string("JOBS_AGENT_PATH", default: Execution.defaultAgentPath),
+            workDirectory: environment.string("JOBS_WORK_DIR", default: "/var/lib/simforge/work"),
+            jobsURL: environment.optional("JOBS_URL"),
+            runAs: environment.optional("JOBS_RUN_AS"))
+        execution.heartbeatSeconds = try environment.int("JOBS_HEARTBEAT_SECONDS", default: 10, range: 1...3600)
+        execution.heartbeatTimeoutSeconds = try environment.int(
+            "JOBS_HEARTBEAT_TIMEOUT_SECONDS", default: max(60, 3 * execution.heartbeatSeconds), range: 2...86400)
+        execution.reconcileSeconds = try environment.int("JOBS_RECONCILE_SECONDS", default: 10, range: 1...3600)
+        execution.stopGraceSeconds = try environment.int("JOBS_STOP_GRACE_SECONDS", default: 10, range: 1...3600)
+        if environment.optional("JOBS_WALLTIME_LIMIT_SECONDS") != nil {
+            execution.walltimeLimitSeconds = try environment.int("JOBS_WALLTIME_LIMIT_SECONDS", default: 0, range: 1...(8760 * 3600))
+        }
+        guard FileManager.default.isExecutableFile(atPath: execution.agentPath) else {
+            throw ConfigurationError("JOBS_AGENT_PATH: \(execution.agentPath) is not an executable")
+        }
+        guard execution.heartbeatTimeoutSeconds > execution.heartbeatSeconds else {
+            throw ConfigurationError("JOBS_HEARTBEAT_TIMEOUT_SECONDS must be longer than JOBS_HEARTBEAT_SECONDS")
+        }
+        self.execution = execution
     }
 }

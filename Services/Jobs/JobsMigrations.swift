@@ -47,5 +47,8 @@ enum JobsMigrations {
             "ALTER TABLE jobs.jobs ADD COLUMN backend_ref text",
             "CREATE INDEX jobs_dispatch ON jobs.jobs (state, last_status_date) WHERE state <> 'completed'",
         ]),
+        Migration(version: 3, name: "agent heartbeats", statements: [
+            "ALTER TABLE jobs.jobs ADD COLUMN agent_seen_at timestamptz",
+        ]),
     ])
 }

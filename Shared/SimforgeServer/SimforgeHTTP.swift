@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 import HummingbirdCore
@@ -29,7 +30,8 @@ public enum SimforgeHTTP {
 
     /// A service's application: HTTP/1.1 on `http`, PostgreSQL (and `services`) run beside
     /// the server; before serving, the database must answer and `migrations` are applied,
-    /// then `prepare` runs.
+    /// then `prepare` runs; `serving` learns the address once the server listens.
+    /// `services` start only once the schema is migrated and `prepare` is done.
     public static func makeApplication(
         name: String,
         router: Router<SimforgeRequestContext>,
@@ -38,20 +40,51 @@ public enum SimforgeHTTP {
         migrations: MigrationRunner,
         services: [any Service] = [],
         logger: Logger,
-        prepare: @escaping @Sendable () async throws -> Void = {}
+        prepare: @escaping @Sendable () async throws -> Void = {},
+        serving: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
+        let prepared = StartGate()
         var app = Application(
             router: router,
             server: Self.server,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: name),
-            services: [postgres] + services,
+            services: [postgres] + services.map { GatedService(gate: prepared, service: $0) },
+            onServerRunning: { channel in
+                guard let address = channel.localAddress, let ip = address.ipAddress, let port = address.port else { return }
+                let host = ip == "0.0.0.0" ? "127.0.0.1" : ip == "::" ? "[::1]" : ip.contains(":") ? "[\(ip)]" : ip
+                await serving(host, port)
+            },
             logger: logger
         )
         app.beforeServerStarts {
             try await postgres.checkConnectivity(logger: logger)
             try await migrations.run(on: postgres, logger: logger)
             try await prepare()
+            await prepared.open()
         }
         return app
+    }
+}
+
+/// Opens once: background services wait for it.
+actor StartGate {
+    private(set) var isOpen = false
+
+    func open() {
+        self.isOpen = true
+    }
+}
+
+/// A background service that starts once its gate opens (or never, on shutdown before).
+struct GatedService: Service {
+    let gate: StartGate
+    let service: any Service
+
+    func run() async throws {
+        while await !self.gate.isOpen {
+            guard !Task.isShuttingDownGracefully else { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await self.service.run()
     }
 }

@@ -27,11 +27,12 @@ actor RecordingBackend: ComputeBackend {
         return "ref-\(job.jobId)"
     }
 
-    func cancel(reference: String, logger: Logger) async throws {
+    func cancel(jobId: String, reference: String, logger: Logger) async throws -> CancelOutcome {
         self.cancelled.append(reference)
+        return .signalled
     }
 
-    func reconcile(reference: String, logger: Logger) async throws -> BackendJobState {
+    func reconcile(jobId: String, reference: String, logger: Logger) async throws -> BackendJobState {
         self.reconciled[reference] ?? .unknown
     }
 
@@ -67,7 +68,7 @@ actor RecordingBackend: ComputeBackend {
             #expect(try await Self.waitFor(["Queued", "Pending"], id, stack) == ["Queued", "Pending"])
             let request = try #require(await backend.dispatched.first)
             #expect(request.jobId == id)
-            #expect(request.slots == 2 && request.coresPerSlot == 4 && request.walltimeHours == 3)
+            #expect(request.slots == 2 && request.coresPerSlot == 4 && request.walltimeSeconds == 3 * 3600)
             #expect(JobToken.verify(request.agentToken, secret: S.token) == JobToken(jobId: id, owner: "alice"))
             #expect(await backend.dispatched.count == 1)
         }
@@ -101,14 +102,16 @@ actor RecordingBackend: ComputeBackend {
         }
     }
 
-    @Test func reconciliationEndsJobsTheBackendFinishedOrLost() async throws {
+    @Test func reconciliationSettlesEveryDispatchedJob() async throws {
         let backend = RecordingBackend()
         try await S.run(backend: backend) { client, stack in
             let failed = try await Self.submit(client)
+            let forgotten = try await Self.submit(client)
             let lost = try await Self.submit(client)
             let running = try await Self.submit(client)
-            for id in [failed, lost, running] { _ = try await Self.waitFor(["Queued", "Pending"], id, stack) }
-            await backend.answer(.finished(reason: "Could not start: node failure"), for: "ref-\(failed)")
+            for id in [failed, forgotten, lost, running] { _ = try await Self.waitFor(["Queued", "Pending"], id, stack) }
+            #expect(try await AgentEventTests.report(client, lost, #"{"type":"Started"}"#).status == .ok)
+            await backend.answer(.ended("node failure"), for: "ref-\(failed)")
             await backend.answer(.running, for: "ref-\(running)")
 
             // What the dispatcher does when the jobs service starts again.
@@ -118,17 +121,22 @@ actor RecordingBackend: ComputeBackend {
                     repository: repository,
                     status: InternalClient(baseURL: "http://127.0.0.1:\(stack.status.port!)", token: S.token, client: .shared),
                     logger: S.logger("relay"))
-                await Dispatcher(repository: repository, backend: backend, relay: relay, tokenSecret: S.token,
-                                 interval: .seconds(60), logger: S.logger("dispatcher")).reconcile()
+                await Dispatcher(
+                    repository: repository, backend: backend, relay: relay, doorbell: Doorbell(), tokenSecret: S.token,
+                    walltimeLimitSeconds: nil, heartbeatTimeout: .seconds(60), reconcileInterval: .seconds(60), logger: S.logger("dispatcher")
+                ).reconcile()
             }
             #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], failed, stack) == ["Completed", "Queued", "Pending"])
-            #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], lost, stack) == ["Completed", "Queued", "Pending"])
+            #expect(try await Self.waitFor(["Completed", "Started", "Queued", "Pending"], lost, stack) == ["Completed", "Started", "Queued", "Pending"])
             #expect(try await stack.statuses(running) == ["Queued", "Pending"])
+            // A queued job the backend forgot never ran: it is handed over again, not ended.
+            #expect(try await stack.statuses(forgotten) == ["Queued", "Pending"])
+            #expect(await backend.dispatched.filter { $0.jobId == forgotten }.count == 2)
             let feed = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer:
                 try await stack.status.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: S.alice).body))
             let reasons = Dictionary(feed.results.filter { $0.status == "Completed" }.map { ($0.jobId!, $0.statusReason ?? "") }, uniquingKeysWith: { a, _ in a })
             #expect(reasons[failed] == "Could not start: node failure")
-            #expect(reasons[lost] == "Could not start: the compute backend lost the job")
+            #expect(reasons[lost] == "Lost: the compute backend no longer knows the job")
         }
     }
 }

@@ -21,6 +21,7 @@ struct JobsStack: Sendable {
     static let token = "test-internal-token"
     let files: any TestClientProtocol
     let status: any TestClientProtocol
+    let catalog: any TestClientProtocol
     let postgres: PostgresSettings
 
     static func logger(_ label: String) -> Logger {
@@ -34,6 +35,7 @@ struct JobsStack: Sendable {
     ///   - statusURL: overrides where jobs finds the status service.
     static func run(
         catalogURL: String? = nil, statusURL: String? = nil, backend: (any ComputeBackend)? = nil,
+        execution: JobsConfiguration.Execution? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, JobsStack) async throws -> Void
     ) async throws {
         try await TestPostgres.withFreshDatabase { settings async throws in
@@ -61,10 +63,10 @@ struct JobsStack: Sendable {
                                 http: .init(host: "127.0.0.1", port: 0), postgres: settings, internalToken: Self.token,
                                 catalogURL: catalogURL ?? "http://127.0.0.1:\(catalogClient.port!)",
                                 filesURL: "http://127.0.0.1:\(filesClient.port!)",
-                                statusURL: statusURL ?? "http://127.0.0.1:\(statusClient.port!)"),
+                                statusURL: statusURL ?? "http://127.0.0.1:\(statusClient.port!)", execution: execution),
                             logger: Self.logger("jobs"), registry: PrometheusCollectorRegistry(), backend: backend)
                         try await jobs.test(.live) { jobsClient in
-                            try await body(jobsClient, JobsStack(files: filesClient, status: statusClient, postgres: settings))
+                            try await body(jobsClient, JobsStack(files: filesClient, status: statusClient, catalog: catalogClient, postgres: settings))
                         }
                     }
                 }
@@ -90,12 +92,18 @@ struct JobsStack: Sendable {
 
     /// Uploads an input file for alice; returns its id.
     func upload(_ text: String = "FoamFile {}\n", name: String = "cavity.zip", as user: String = "alice") async throws -> String {
+        try await self.upload(Data(text.utf8), name: name, as: user)
+    }
+
+    func upload(_ data: Data, name: String, as user: String = "alice") async throws -> String {
         let boundary = "----JobsStack"
-        let body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\n\r\n\(text)\r\n--\(boundary)--\r\n"
+        var body = ByteBuffer(string: "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(name)\"\r\n\r\n")
+        body.writeBytes(data)
+        body.writeString("\r\n--\(boundary)--\r\n")
         let response = try await self.files.execute(
             uri: "/\(user)/api/v2/files/contents/", method: .post,
             headers: [HTTPField.Name("X-Consumer-Custom-ID")!: user, .contentType: "multipart/form-data; boundary=\(boundary)"],
-            body: ByteBuffer(string: body))
+            body: body)
         return try JSONDecoder.simforge().decode(File.self, from: Data(buffer: response.body)).id
     }
 

@@ -9,6 +9,8 @@ import SimforgeServer
 ///     GET  /internal/jobs/{jobId}          the job to run (command, environment variables,
 ///                                          hardware, input files)
 ///     POST /internal/jobs/{jobId}/events   what it reports (or a compute backend on its behalf)
+///     POST /internal/jobs/{jobId}/heartbeat  that it is alive; answers `{"stop": true}` once
+///                                          the job should stop (stop requested, or ended)
 ///
 /// Each event moves the job one step of the lifecycle; repeating the last event is
 /// harmless, skipping ahead or going back is 409.
@@ -38,6 +40,19 @@ struct AgentEventController<Repository: JobRepository> {
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
         group.get(use: self.job)
         group.post("/events", use: self.report)
+        group.post("/heartbeat", use: self.heartbeat)
+    }
+
+    struct HeartbeatAnswer: ResponseEncodable {
+        var stop: Bool
+    }
+
+    @Sendable func heartbeat(_ request: Request, context: SimforgeRequestContext) async throws -> HeartbeatAnswer {
+        let scope = try context.requireJobScope()
+        guard let state = try await self.repository.heartbeat(id: scope.jobId, owner: scope.owner, logger: context.logger) else {
+            throw APIError.notFound()
+        }
+        return HeartbeatAnswer(stop: state == .stopping || state == .completed)
     }
 
     @Sendable func job(_ request: Request, context: SimforgeRequestContext) async throws -> Response {

@@ -12,6 +12,8 @@ struct JobController<Repository: JobRepository> {
     let relay: OutboxRelay
     /// Where submitted jobs run; `nil` until one is configured (jobs then wait `Pending`).
     let backend: (any ComputeBackend)?
+    /// Wakes the dispatcher on submit.
+    let doorbell: Doorbell?
 
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
         group.post("/jobs", use: self.create)
@@ -101,6 +103,7 @@ struct JobController<Repository: JobRepository> {
             id: try context.parameters.require("id"), owner: owner, from: [.created], to: .pending, reason: nil, logger: context.logger
         ) {
         case .moved(let job):
+            await self.doorbell?.ring()
             // `Pending` should be in the history when we answer; if status is down, the
             // outbox delivers it later.
             await self.relay.deliverPending(within: .seconds(1))
@@ -126,7 +129,10 @@ struct JobController<Repository: JobRepository> {
                 id: id, owner: owner, from: [.queued, .started, .validated, .executing], to: .stopping, reason: reason, logger: context.logger)
             if let backend = self.backend, let reference = job.backendReference {
                 do {
-                    try await backend.cancel(reference: reference, logger: context.logger)
+                    if try await backend.cancel(jobId: id, reference: reference, logger: context.logger) == .ended {
+                        _ = try await self.repository.transition(
+                            id: id, owner: owner, from: [.stopping], to: .completed, reason: reason, logger: context.logger)
+                    }
                 } catch {
                     context.logger.warning("cancel failed; reconciliation will settle the job", metadata: ["jobs.id": "\(id)", "error": "\(error)"])
                 }

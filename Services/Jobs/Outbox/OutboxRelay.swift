@@ -41,6 +41,8 @@ actor OutboxRelay {
                 }
             }
         } catch {
+            // Shutting down (or a bounded pass that ran out of time): the next pass delivers.
+            guard !Task.isCancelled else { return false }
             self.logger.warning("outbox delivery failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
             return false
         }

@@ -158,6 +158,31 @@ struct JobPostgresRepository: JobRepository {
         return try await Self.decode(rows)
     }
 
+    func setBackendReference(id: String, reference: String, logger: Logger) async throws {
+        try await self.client.query("UPDATE jobs.jobs SET backend_ref = \(reference) WHERE id = \(id)", logger: logger).drain()
+    }
+
+    func heartbeat(id: String, owner: String, logger: Logger) async throws -> JobState? {
+        let rows = try await self.client.query(
+            "UPDATE jobs.jobs SET agent_seen_at = now() WHERE id = \(id) AND owner = \(owner) RETURNING state", logger: logger)
+        for try await state in rows.decode(String.self) {
+            return JobState(rawValue: state)
+        }
+        return nil
+    }
+
+    func silent(for timeout: Duration, logger: Logger) async throws -> [StoredJob] {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let rows = try await self.client.query(
+            """
+            SELECT \(unescaped: Self.columns) FROM jobs.jobs
+            WHERE state IN ('started', 'validated', 'executing', 'stopping')
+                AND greatest(agent_seen_at, last_status_date) < now() - make_interval(secs => \(seconds))
+            """,
+            logger: logger)
+        return try await Self.decode(rows)
+    }
+
     func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry] {
         let rows = try await self.client.query(
             "SELECT seq, kind, job_id, payload::text FROM jobs.outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT \(limit)", logger: logger)

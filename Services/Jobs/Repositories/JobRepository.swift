@@ -29,6 +29,12 @@ protocol JobRepository: Sendable {
     func pending(limit: Int, logger: Logger) async throws -> [StoredJob]
     /// Jobs a compute backend has (queued or running there), for reconciliation.
     func dispatched(logger: Logger) async throws -> [StoredJob]
+    /// Records that the job was handed to the backend again (after it forgot the job).
+    func setBackendReference(id: String, reference: String, logger: Logger) async throws
+    /// Records a heartbeat of the job's agent; the job's state, `nil` when there is no such job.
+    func heartbeat(id: String, owner: String, logger: Logger) async throws -> JobState?
+    /// Jobs past `Queued` whose agent was not heard of (heartbeat or event) for `timeout`.
+    func silent(for timeout: Duration, logger: Logger) async throws -> [StoredJob]
 
     /// Outbox rows not delivered yet, oldest first.
     func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry]

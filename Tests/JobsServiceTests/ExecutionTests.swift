@@ -1,0 +1,217 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SimforgeModels
+import SimforgeServer
+import SimforgeTestSupport
+import Testing
+@testable import JobsService
+
+/// Jobs that really run: real agents (the built `simforge-agent`), real commands, on the
+/// local backend and on the one-node Slurm cluster that deploy/test.sh starts. Both
+/// backends pass the same scenario.
+@Suite struct ExecutionTests {
+    typealias S = JobsStack
+
+    enum Backend: String, CaseIterable, Sendable {
+        case local, slurm
+    }
+
+    /// The site limit on walltime in these stacks: the walltime job runs into it.
+    static let walltimeLimit = 6
+
+    static func execution(_ backend: Backend, workDirectory: String) throws -> JobsConfiguration.Execution {
+        if backend == .slurm {
+            try #require(
+                ProcessInfo.processInfo.environment["SLURM_CONF"] != nil,
+                "SLURM_CONF is not set: run the tests with deploy/test.sh, which starts a one-node Slurm cluster")
+        }
+        var execution = JobsConfiguration.Execution(
+            backend: backend == .local ? .local(slots: 4) : .slurm(partition: nil),
+            agentPath: RepositoryPaths.binaries.appendingPathComponent("simforge-agent").path, workDirectory: workDirectory,
+            jobsURL: nil, runAs: nil)
+        execution.heartbeatSeconds = 1
+        execution.heartbeatTimeoutSeconds = 30
+        execution.reconcileSeconds = 1
+        execution.stopGraceSeconds = 2
+        execution.walltimeLimitSeconds = Self.walltimeLimit
+        return execution
+    }
+
+    /// A stack whose jobs run on `backend`, with a scratch working directory.
+    static func run(_ backend: Backend, _ body: @escaping @Sendable (any TestClientProtocol, JobsStack, String) async throws -> Void) async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("simforge-work-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try await S.run(execution: try Self.execution(backend, workDirectory: work)) { client, stack in
+            try await body(client, stack, work)
+        }
+    }
+
+    static func create(_ client: any TestClientProtocol, command: String, fileId: String?, coresPerSlot: Int = 1, analysis: String = "user_included",
+                       version: String = "0", submit: Bool = true) async throws -> String {
+        let created = try await client.execute(
+            uri: "/alice/api/v2/jobs/", method: .post, headers: S.alice,
+            body: ByteBuffer(string: S.jobJSON(fileId: fileId, coresPerSlot: coresPerSlot, analysis: analysis, version: version, command: command)))
+        try #require(created.status == .created, "\(String(buffer: created.body))")
+        let id = try #require(try S.json(created)["id"] as? String)
+        if submit {
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/submit/", method: .post, headers: S.alice).status == .ok)
+        }
+        return id
+    }
+
+    /// Waits until the job's newest status is `status` (up to `seconds`); its history then.
+    @discardableResult
+    static func waitFor(_ status: String, _ id: String, _ stack: JobsStack, seconds: Double = 30) async throws -> [JobStatus] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var history: [JobStatus] = []
+        while Date() < deadline {
+            let response = try await stack.status.execute(uri: "/alice/api/v2/jobs/\(id)/statuses/", method: .get, headers: S.alice)
+            history = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: response.body)).results
+            if history.first?.status == status { return history }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("job \(id) did not reach \(status): \(history.map { "\($0.status) \($0.statusReason ?? "")" })")
+        return history
+    }
+
+    static func outputs(_ id: String, _ stack: JobsStack) async throws -> [String: File] {
+        let response = try await stack.files.execute(uri: "/alice/api/v2/jobs/\(id)/files/?page_size=100", method: .get, headers: S.alice)
+        let page = try JSONDecoder.simforge().decode(Page<File>.self, from: Data(buffer: response.body))
+        return Dictionary(uniqueKeysWithValues: page.results.map { ($0.relativePath, $0) })
+    }
+
+    static func contents(_ file: File?, _ stack: JobsStack) async throws -> String {
+        let file = try #require(file)
+        let response = try await stack.files.execute(uri: "/alice/api/v2/files/\(file.id)/contents/", method: .get, headers: S.alice)
+        #expect(response.status == .ok)
+        return String(buffer: response.body)
+    }
+
+    /// Processes whose command line is exactly `arguments`.
+    static func processes(_ arguments: [String]) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  data.split(separator: 0).map({ String(decoding: $0, as: UTF8.self) }) == arguments
+            else { return nil }
+            return pid
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func jobsRunWithTheirInputsAndReturnTheirOutputs(backend: Backend) async throws {
+        try await Self.run(backend) { client, stack, work in
+            let zip = try TestZip.make([
+                .file("case/input.txt", "from the zip\n"), .file("case/unchanged.txt", "never touched\n"),
+            ])
+            let fileId = try await stack.upload(zip, name: "case.zip")
+            let id = try await Self.create(
+                client,
+                command: """
+                    cat case/input.txt && mkdir -p results/deep && echo nested > results/deep/out.txt \
+                    && echo changed >> case/input.txt && env > env.txt && echo to stderr >&2 && exit 3
+                    """,
+                fileId: fileId, coresPerSlot: 2, analysis: "openfoam", version: "v1912")
+
+            let history = try await Self.waitFor("Completed", id, stack)
+            #expect(history.map(\.status) == ["Completed", "Executing", "Validated", "Started", "Queued", "Pending"])
+            #expect(history.first?.statusReason == "Command exited with code 3")
+            let run = try S.json(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/runs/1/", method: .get, headers: S.alice))
+            #expect(run["exitCode"] as? Int == 3)
+            #expect(run["outputFileCount"] as? Int == 4)
+
+            // Outputs: what the command created or changed, with their paths; not the inputs it left alone.
+            let outputs = try await Self.outputs(id, stack)
+            #expect(Set(outputs.keys) == ["process_output.log", "results/deep/out.txt", "case/input.txt", "env.txt"])
+            #expect(outputs.values.allSatisfy { $0.typeId == File.TypeID.output })
+            #expect(try await Self.contents(outputs["results/deep/out.txt"], stack) == "nested\n")
+            #expect(try await Self.contents(outputs["case/input.txt"], stack) == "from the zip\nchanged\n")
+            #expect(try await Self.contents(outputs["process_output.log"], stack) == "from the zip\nto stderr\n")
+
+            // The command's environment: the version's, the job's and the hardware's; no secret.
+            let environment = try await Self.contents(outputs["env.txt"], stack)
+            let variables = Dictionary(environment.split(separator: "\n").compactMap { line -> (String, String)? in
+                guard let equals = line.firstIndex(of: "=") else { return nil }
+                return (String(line[..<equals]), String(line[line.index(after: equals)...]))
+            }, uniquingKeysWith: { a, _ in a })
+            #expect(variables["WM_PROJECT_DIR"] == "/usr/share/openfoam")
+            #expect(variables["CASE"] == "cavity")
+            #expect(variables["SIMFORGE_CORES"] == "2" && variables["SIMFORGE_SLOTS"] == "1" && variables["SIMFORGE_CORES_PER_SLOT"] == "2")
+            #expect(variables["SIMFORGE_JOB_ID"] == id)
+            let secrets = [S.token, JobToken(jobId: id, owner: "alice").mint(secret: S.token), stack.postgres.password]
+            for secret in secrets {
+                #expect(!environment.contains(secret), "a secret reached the command")
+            }
+            #expect(variables.keys.allSatisfy { !$0.hasPrefix("POSTGRES_") && !$0.hasPrefix("FILES_") && $0 != "INTERNAL_TOKEN" })
+            #expect(variables["SIMFORGE_JOB_TOKEN"] == nil)
+            // The working directory is cleaned up after the outputs were stored.
+            #expect(!FileManager.default.fileExists(atPath: work + "/" + id))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func stopEndsTheCommandAndEverythingItStarted(backend: Backend) async throws {
+        try await Self.run(backend) { client, stack, _ in
+            let marker = "\(Int.random(in: 100_000...999_999))"
+            let id = try await Self.create(client, command: "sleep \(marker)1 & sleep \(marker)2; wait", fileId: nil)
+            try await Self.waitFor("Executing", id, stack)
+            for _ in 0..<50 where Self.processes(["sleep", "\(marker)1"]).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!Self.processes(["sleep", "\(marker)1"]).isEmpty, "the command runs")
+
+            let stopped = Date()
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/stop/", method: .post, headers: S.alice).status == .accepted)
+            let history = try await Self.waitFor("Completed", id, stack, seconds: 10)
+            #expect(Date().timeIntervalSince(stopped) < 8)
+            #expect(history.map(\.status).prefix(2) == ["Completed", "Stopping"])
+            #expect(history.first?.statusReason == "Stopped by user")
+            #expect(Self.processes(["sleep", "\(marker)1"]).isEmpty && Self.processes(["sleep", "\(marker)2"]).isEmpty, "children are gone too")
+            #expect(try await Self.outputs(id, stack)["process_output.log"] != nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func theWalltimeIsEnforced(backend: Backend) async throws {
+        try await Self.run(backend) { client, stack, _ in
+            let marker = "\(Int.random(in: 100_000...999_999))"
+            let id = try await Self.create(client, command: "echo started; sleep \(marker)", fileId: nil)
+            let history = try await Self.waitFor("Completed", id, stack, seconds: Double(Self.walltimeLimit) + 20)
+            #expect(history.first?.statusReason == "Exceeded walltime")
+            let executing = try #require(history.first { $0.status == "Executing" }?.statusDate)
+            let completed = try #require(history.first?.statusDate)
+            #expect(completed.timeIntervalSince(executing) >= Double(Self.walltimeLimit))
+            #expect(completed.timeIntervalSince(executing) < Double(Self.walltimeLimit) + 6)
+            #expect(Self.processes(["sleep", marker]).isEmpty)
+            #expect(try await Self.contents(try await Self.outputs(id, stack)["process_output.log"], stack) == "started\n")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aZipSlipInputEndsTheJobAndWritesNothingOutside(backend: Backend) async throws {
+        try await Self.run(backend) { client, stack, work in
+            let name = "escape-\(UUID().uuidString).txt"
+            let fileId = try await stack.upload(try TestZip.make([.file("ok.txt", "fine"), .file("../\(name)", "escaped")]), name: "evil.zip")
+            let id = try await Self.create(client, command: "touch ran.txt", fileId: fileId)
+            let history = try await Self.waitFor("Completed", id, stack)
+            #expect(history.map(\.status) == ["Completed", "Started", "Queued", "Pending"])
+            let reason = try #require(history.first?.statusReason)
+            #expect(reason.hasPrefix("Could not start: input file 'evil.zip' has an entry that would land outside the working directory"))
+            #expect(!FileManager.default.fileExists(atPath: work + "/" + name))
+            #expect(try await Self.outputs(id, stack).isEmpty)
+        }
+    }
+
+    @Test func anInputThatCannotBeFetchedEndsTheJobWithItsName() async throws {
+        try await Self.run(.local) { client, stack, _ in
+            let fileId = try await stack.upload(Data("data".utf8), name: "gone.dat")
+            let id = try await Self.create(client, command: "true", fileId: fileId, submit: false)
+            // Deleted after the job was created: the agent cannot fetch it.
+            #expect(try await stack.files.execute(uri: "/alice/api/v2/files/\(fileId)/", method: .delete, headers: S.alice).status == .noContent)
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/submit/", method: .post, headers: S.alice).status == .ok)
+            let history = try await Self.waitFor("Completed", id, stack)
+            #expect(history.first?.statusReason?.hasPrefix("Could not start: input file 'gone.dat' could not be fetched") == true)
+        }
+    }
+}
