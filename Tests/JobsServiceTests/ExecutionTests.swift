@@ -203,6 +203,27 @@ import Testing
         }
     }
 
+    /// OpenFOAM's lid-driven cavity tutorial (Debian's openfoam-examples), zipped as a user
+    /// uploads it, meshed and solved by icoFoam through the platform.
+    @Test func aRealOpenFOAMCaseCompletesWithItsSolverLog() async throws {
+        let tutorial = "/usr/share/doc/openfoam-examples/examples/incompressible/icoFoam/cavity/cavity"
+        try #require(FileManager.default.fileExists(atPath: tutorial), "apt-get install openfoam openfoam-examples (deploy/test.sh needs them)")
+        try await Self.run(.local) { client, stack, _ in
+            let fileId = try await stack.upload(try TestZip.make(directory: tutorial, prefix: "cavity"), name: "cavity.zip")
+            let id = try await Self.create(
+                client, command: "cd cavity && blockMesh && icoFoam > log.icoFoam 2>&1", fileId: fileId, coresPerSlot: 1,
+                analysis: "openfoam", version: "v1912")
+            let history = try await Self.waitFor("Completed", id, stack, seconds: 60)
+            #expect(history.first?.statusReason == "Completed successfully")
+            let outputs = try await Self.outputs(id, stack)
+            let solverLog = try await Self.contents(outputs["cavity/log.icoFoam"], stack)
+            #expect(solverLog.contains("Time = 0.5") && solverLog.hasSuffix("End\n\n"))
+            #expect(outputs["cavity/0.5/U"] != nil, "the last time step is an output")
+            #expect(outputs["cavity/constant/polyMesh/points"] != nil, "the mesh is an output")
+            #expect(try await Self.contents(outputs["process_output.log"], stack).contains("blockMesh"))
+        }
+    }
+
     @Test func anInputThatCannotBeFetchedEndsTheJobWithItsName() async throws {
         try await Self.run(.local) { client, stack, _ in
             let fileId = try await stack.upload(Data("data".utf8), name: "gone.dat")

@@ -5,8 +5,21 @@ import ZIPFoundation
 public enum TestZip {
     public enum Entry {
         case file(String, String, permissions: UInt16 = 0o644)
+        case data(String, Data)
         case directory(String)
         case symlink(String, target: String)
+    }
+
+    /// Every file under `directory`, as entries under `prefix` (a folder zipped by a user).
+    public static func make(directory: String, prefix: String) throws -> Data {
+        let files = try FileManager.default.subpathsOfDirectory(atPath: directory).sorted().filter { path in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: directory + "/" + path, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        return try self.make(files.map { path in
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + path))
+            return .data(prefix + "/" + path, data)
+        })
     }
 
     public static func make(_ entries: [Entry]) throws -> Data {
@@ -14,11 +27,9 @@ public enum TestZip {
         for entry in entries {
             switch entry {
             case .file(let path, let text, let permissions):
-                let data = Data(text.utf8)
-                try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), permissions: permissions,
-                                     compressionMethod: .deflate) { (position: Int64, size: Int) in
-                    data.subdata(in: Int(position)..<Int(position) + size)
-                }
+                try self.add(Data(text.utf8), at: path, permissions: permissions, to: archive)
+            case .data(let path, let data):
+                try self.add(data, at: path, permissions: 0o644, to: archive)
             case .directory(let path):
                 try archive.addEntry(with: path, type: .directory, uncompressedSize: Int64(0)) { (_: Int64, _: Int) in Data() }
             case .symlink(let path, let target):
@@ -29,5 +40,12 @@ public enum TestZip {
             }
         }
         return archive.data!
+    }
+
+    private static func add(_ data: Data, at path: String, permissions: UInt16, to archive: Archive) throws {
+        try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), permissions: permissions,
+                             compressionMethod: .deflate) { (position: Int64, size: Int) in
+            data.subdata(in: Int(position)..<Int(position) + size)
+        }
     }
 }
