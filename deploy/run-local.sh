@@ -15,7 +15,8 @@
 #
 # Settings (environment): SIMFORGE_GATEWAY_PORT (8000), SIMFORGE_FILES_PORT (8081),
 # SIMFORGE_CATALOG_PORT (8082), SIMFORGE_JOBS_PORT (8083), SIMFORGE_STATUS_PORT (8084), SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
-# CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info).
+# CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info); for the jobs service JOBS_BACKEND (local | slurm),
+# JOBS_LOCAL_SLOTS, JOBS_RUN_AS, JOBS_SLURM_PARTITION and SLURM_CONF (README "Configuration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -220,7 +221,13 @@ start_all() {
     start_process status "$bin_dir/status" "http://127.0.0.1:$status_port/ready" "${common[@]}" \
         HTTP_HOST=127.0.0.1 HTTP_PORT="$status_port" \
         POSTGRES_USER=status POSTGRES_PASSWORD="$(cat "$data/status.db-password")"
-    start_process jobs "$bin_dir/jobs" "http://127.0.0.1:$jobs_port/ready" "${common[@]}" \
+    # Jobs run on this host (the agent's work folders in .data/work) unless JOBS_BACKEND=slurm.
+    local execution=(JOBS_BACKEND="${JOBS_BACKEND:-local}" JOBS_WORK_DIR="$data/work")
+    local name
+    for name in JOBS_LOCAL_SLOTS JOBS_RUN_AS JOBS_SLURM_PARTITION SLURM_CONF; do
+        [ -n "${!name:-}" ] && execution+=("$name=${!name}")
+    done
+    start_process jobs "$bin_dir/jobs" "http://127.0.0.1:$jobs_port/ready" "${common[@]}" "${execution[@]}" \
         HTTP_HOST=127.0.0.1 HTTP_PORT="$jobs_port" CATALOG_URL="http://127.0.0.1:$catalog_port" \
         FILES_URL="http://127.0.0.1:$files_port" STATUS_URL="http://127.0.0.1:$status_port" \
         POSTGRES_USER=jobs POSTGRES_PASSWORD="$(cat "$data/jobs.db-password")"
