@@ -168,6 +168,7 @@ let package = Package(
             name: "JobsServiceTests",
             dependencies: [
                 "JobsService",
+                "SimforgeProcess",
                 "CatalogService",
                 "FilesService",
                 "StatusService",

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SimforgeModels
+import SimforgeProcess
 import SimforgeServer
 import SimforgeTestSupport
 import Testing
@@ -22,16 +23,18 @@ import Testing
     /// The site limit on walltime in these stacks: the walltime job runs into it.
     static let walltimeLimit = 6
 
-    static func execution(_ backend: Backend, workDirectory: String) throws -> JobsConfiguration.Execution {
+    static func execution(
+        _ backend: Backend, workDirectory: String, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil
+    ) throws -> JobsConfiguration.Execution {
         if backend == .slurm {
             try #require(
                 ProcessInfo.processInfo.environment["SLURM_CONF"] != nil,
                 "SLURM_CONF is not set: run the tests with deploy/test.sh, which starts a one-node Slurm cluster")
         }
         var execution = JobsConfiguration.Execution(
-            backend: backend == .local ? .local(slots: 4) : .slurm(partition: nil),
-            agentPath: RepositoryPaths.binaries.appendingPathComponent("simforge-agent").path, workDirectory: workDirectory,
-            jobsURL: nil, runAs: nil)
+            backend: backend == .local ? .local(slots: 4) : .slurm(partition: partition),
+            agentPath: agentPath ?? RepositoryPaths.binaries.appendingPathComponent("simforge-agent").path, workDirectory: workDirectory,
+            jobsURL: nil, runAs: runAs)
         execution.heartbeatSeconds = 1
         execution.heartbeatTimeoutSeconds = 30
         execution.reconcileSeconds = 1
@@ -41,10 +44,14 @@ import Testing
     }
 
     /// A stack whose jobs run on `backend`, with a scratch working directory.
-    static func run(_ backend: Backend, _ body: @escaping @Sendable (any TestClientProtocol, JobsStack, String) async throws -> Void) async throws {
+    static func run(
+        _ backend: Backend, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol, JobsStack, String) async throws -> Void
+    ) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("simforge-work-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        try await S.run(execution: try Self.execution(backend, workDirectory: work)) { client, stack in
+        let execution = try Self.execution(backend, workDirectory: work, partition: partition, agentPath: agentPath, runAs: runAs)
+        try await S.run(execution: execution) { client, stack in
             try await body(client, stack, work)
         }
     }
@@ -221,6 +228,53 @@ import Testing
             #expect(outputs["cavity/0.5/U"] != nil, "the last time step is an output")
             #expect(outputs["cavity/constant/polyMesh/points"] != nil, "the mesh is an output")
             #expect(try await Self.contents(outputs["process_output.log"], stack).contains("blockMesh"))
+        }
+    }
+
+    @Test func theCommandRunsAsTheConfiguredUnprivilegedUser() async throws {
+        try await Self.run(.local, runAs: "nobody") { client, stack, _ in
+            let id = try await Self.create(client, command: "id -un > who.txt && mkdir -p out && echo made > out/file.txt", fileId: nil)
+            let history = try await Self.waitFor("Completed", id, stack)
+            #expect(history.first?.statusReason == "Completed successfully")
+            let outputs = try await Self.outputs(id, stack)
+            #expect(try await Self.contents(outputs["who.txt"], stack) == "nobody\n")
+            #expect(try await Self.contents(outputs["out/file.txt"], stack) == "made\n")
+        }
+    }
+
+    /// The agent never reports (it cannot even start): what Slurm says ends the job.
+    @Test func aSlurmJobThatFailsBeforeItsAgentReportsEndsWithSlurmsReason() async throws {
+        try await Self.run(.slurm, agentPath: "/bin/false") { client, stack, _ in
+            let id = try await Self.create(client, command: "true", fileId: nil)
+            let history = try await Self.waitFor("Completed", id, stack)
+            #expect(history.map(\.status) == ["Completed", "Queued", "Pending"])
+            let reason = try #require(history.first?.statusReason)
+            #expect(reason.wholeMatch(of: /Could not start: Slurm job \d+ ended FAILED \(exit code 1:0\)/) != nil, "\(reason)")
+        }
+    }
+
+    /// Jobs pending in Slurm (a partition that never starts them): stopped by their user, or
+    /// cancelled by an administrator.
+    @Test func slurmJobsEndedWhilePendingEndWithAReason() async throws {
+        try await Self.run(.slurm, partition: "held") { client, stack, _ in
+            let stopped = try await Self.create(client, command: "true", fileId: nil)
+            let cancelled = try await Self.create(client, command: "true", fileId: nil)
+            try await Self.waitFor("Queued", stopped, stack)
+            try await Self.waitFor("Queued", cancelled, stack)
+
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(stopped)/stop/", method: .post, headers: S.alice).status == .accepted)
+            let history = try await Self.waitFor("Completed", stopped, stack)
+            #expect(history.map(\.status) == ["Completed", "Stopping", "Queued", "Pending"])
+            #expect(history.first?.statusReason == "Stopped by user")
+
+            let job = try S.json(try await client.execute(uri: "/alice/api/v2/jobs/?job_status=QUEUED", method: .get, headers: S.alice))
+            #expect((job["results"] as? [[String: Any]])?.map { $0["id"] as? String } == [cancelled])
+            let squeue = try await CommandResult.run(
+                "squeue", ["--noheader", "--format=%i %k"], environment: ProcessInfo.processInfo.environment, searchPath: true)
+            let slurmId = try #require(squeue.output.split(separator: "\n").first { $0.hasSuffix("simforge job \(cancelled)") }?.split(separator: " ").first)
+            #expect(try await CommandResult.run("scancel", [String(slurmId)], environment: ProcessInfo.processInfo.environment, searchPath: true).succeeded)
+            let ended = try await Self.waitFor("Completed", cancelled, stack)
+            #expect(ended.first?.statusReason == "Could not start: Slurm job \(slurmId) was cancelled")
         }
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), starting
-# again while up is harmless, a restart keeps the data and tokens and picks up a changed
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), the README's
+# walk-through as written (readme.sh), starting again while up is harmless, a restart keeps the data and tokens and picks up a changed
 # catalog file, stop leaves nothing running.
 # SIMFORGE_BUILD defaults to debug here (the test build already made it).
 set -euo pipefail
@@ -21,6 +21,7 @@ grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh
+bash Tests/curl/readme.sh
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")

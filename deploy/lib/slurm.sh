@@ -72,6 +72,8 @@ SlurmctldLogFile=$base/log/slurmctld.log
 SlurmdLogFile=$base/log/slurmd.log
 NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+# Accepts jobs and never starts them: the tests of jobs that end while pending in Slurm use it.
+PartitionName=held Nodes=ALL MaxTime=INFINITE State=DOWN
 EOF
     export SLURM_CONF=$conf
     _slurm_alive "$base/run/slurmctld.pid" || /usr/sbin/slurmctld -f "$conf" -i
