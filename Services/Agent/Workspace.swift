@@ -90,13 +90,10 @@ struct Workspace {
         }
     }
 
-    /// `path` as a relative path inside the directory, or `nil` when it would leave it
-    /// (absolute, `..`, a drive or backslash path).
+    /// A zip entry's path as a relative path inside the directory, or `nil` when it would
+    /// leave it (absolute, `..`; a backslash path, which a Windows zip means as folders).
     static func containedPath(_ path: String) -> String? {
-        guard !path.hasPrefix("/"), !path.contains("\\"), !path.contains("\0") else { return nil }
-        let components = path.split(separator: "/").filter { $0 != "." }
-        guard !components.isEmpty, !components.contains("..") else { return nil }
-        return components.joined(separator: "/")
+        path.contains("\\") ? nil : RelativePath.normalized(path)
     }
 
     /// Gives the working directory and everything in it to `uid`/`gid`.

@@ -53,7 +53,9 @@ func buildApplication(
 
     let router = SimforgeHTTP.makeRouter()
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
-    JobController(repository: repository, validator: validator, relay: relay, backend: backend, doorbell: doorbell)
+    JobController(
+        repository: repository, validator: validator, relay: relay, backend: backend, doorbell: doorbell,
+        tail: execution.map { RunTail(workDirectory: $0.workDirectory) })
         .addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
     AgentEventController(repository: repository, relay: relay)
         .addRoutes(to: router.group("/internal/jobs/{jobId}").add(middleware: JobTokenMiddleware(secret: configuration.internalToken)))

@@ -231,6 +231,31 @@ import Testing
         }
     }
 
+    @Test func aRunningJobsFilesCanBeTailedButNotThroughALink() async throws {
+        try await Self.run(.local) { client, stack, _ in
+            let id = try await Self.create(
+                client, command: "mkdir logs && seq 1 50 | sed 's/^/line /' > logs/run.log && ln -s /etc/passwd passwd.link && sleep 600",
+                fileId: nil)
+            try await Self.waitFor("Executing", id, stack)
+            let tail = "/alice/api/v2/jobs/\(id)/runs/1/tail"
+            var lines: [String] = []
+            for _ in 0..<50 where lines.isEmpty {
+                let response = try await client.execute(uri: "\(tail)/logs/run.log?lines=3", method: .get, headers: S.alice)
+                lines = response.status == .ok ? (try S.json(response)["lines"] as? [String] ?? []) : []
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(lines == ["line 48", "line 49", "line 50"])
+            #expect(try await client.execute(uri: "\(tail)/passwd.link", method: .get, headers: S.alice).status == .notFound)
+            #expect(try await client.execute(uri: "\(tail)/missing.log", method: .get, headers: S.alice).status == .notFound)
+            #expect(try await client.execute(uri: "/bob/api/v2/jobs/\(id)/runs/1/tail/logs/run.log",
+                                             method: .get, headers: S.bob).status == .notFound)
+
+            _ = try await client.execute(uri: "/alice/api/v2/jobs/\(id)/stop/", method: .post, headers: S.alice)
+            try await Self.waitFor("Completed", id, stack)
+            #expect(try await client.execute(uri: "\(tail)/logs/run.log", method: .get, headers: S.alice).status == .conflict)
+        }
+    }
+
     @Test func theCommandRunsAsTheConfiguredUnprivilegedUser() async throws {
         try await Self.run(.local, runAs: "nobody") { client, stack, _ in
             let id = try await Self.create(client, command: "id -un > who.txt && mkdir -p out && echo made > out/file.txt", fileId: nil)

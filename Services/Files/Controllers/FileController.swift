@@ -84,12 +84,7 @@ struct FileController<Repository: FileRepository> {
 
     @Sendable func lines(_ request: Request, context: SimforgeRequestContext) async throws -> [String: [String]] {
         let file = try await self.stored(request, context: context)
-        let count = try request.uri.queryParameters["lines"].map { text -> Int in
-            guard let value = Int(String(text)), value >= 0 else {
-                throw APIError.validation(["lines": .messages(["A valid non-negative integer is required."])])
-            }
-            return value
-        }
+        let count = try TextTail.count(request.uri.queryParameters["lines"])
         let lines = try await TextLines(file: file, store: self.store, keyring: self.keyring).read(last: count, logger: context.logger)
         return ["lines": lines]
     }

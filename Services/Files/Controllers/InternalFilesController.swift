@@ -40,7 +40,7 @@ struct InternalFilesController<Repository: FileRepository> {
         guard let runId = query["runId"].map(String.init), runId.wholeMatch(of: /[A-Za-z0-9_-]{1,64}/) != nil else {
             throw APIError.validation(["runId": .messages(["A run id is required."])])
         }
-        guard let relativePath = query["relativePath"].map(String.init), let path = Self.normalizedRelativePath(relativePath) else {
+        guard let relativePath = query["relativePath"].map(String.init), let path = RelativePath.normalized(relativePath) else {
             throw APIError.validation(["relativePath": .messages(["A relative path inside the working directory is required."])])
         }
         let name = String(path.split(separator: "/").last!)
@@ -77,10 +77,4 @@ struct InternalFilesController<Repository: FileRepository> {
     }
 
     /// `a/./b//c.txt` → `a/b/c.txt`; `nil` for empty, absolute or escaping paths.
-    static func normalizedRelativePath(_ path: String) -> String? {
-        guard !path.hasPrefix("/"), path.utf8.count <= 1024, !path.unicodeScalars.contains(where: { $0.value < 0x20 }) else { return nil }
-        let parts = path.split(separator: "/").filter { $0 != "." }
-        guard !parts.isEmpty, !parts.contains("..") else { return nil }
-        return parts.joined(separator: "/")
-    }
 }

@@ -14,6 +14,8 @@ struct JobController<Repository: JobRepository> {
     let backend: (any ComputeBackend)?
     /// Wakes the dispatcher on submit.
     let doorbell: Doorbell?
+    /// Files of running jobs, for `tail/`; `nil` without a compute backend.
+    let tail: RunTail?
 
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
         group.post("/jobs", use: self.create)
@@ -25,6 +27,7 @@ struct JobController<Repository: JobRepository> {
         group.post("/jobs/{id}/stop", use: self.stop)
         group.get("/jobs/{id}/runs", use: self.runs)
         group.get("/jobs/{id}/runs/{runId}", use: self.run)
+        group.get("/jobs/{id}/runs/{runId}/tail/**", use: self.tailLines)
     }
 
     @Sendable func create(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -156,6 +159,18 @@ struct JobController<Repository: JobRepository> {
         let runId = try context.parameters.require("runId")
         guard let run = try await self.allRuns(request, context: context).first(where: { $0.id == runId }) else { throw APIError.notFound() }
         return try Response.json(run)
+    }
+
+    /// `runs/{runId}/tail/{path}?lines=N`: `{"lines": [...]}` of a file in the run's
+    /// working directory, while it runs (afterwards its files are its outputs).
+    @Sendable func tailLines(_ request: Request, context: SimforgeRequestContext) async throws -> [String: [String]] {
+        let job = try await self.stored(request, context: context)
+        guard try context.parameters.require("runId") == "1" else { throw APIError.notFound() }
+        let count = try TextTail.count(request.uri.queryParameters["lines"])
+        guard let tail = self.tail, [.executing, .stopping].contains(job.state) else {
+            throw APIError(.conflict, detail: "The run is not running: its files are in its output files.")
+        }
+        return ["lines": try await tail.lines(jobId: job.id, path: context.parameters.getCatchAll().joined(separator: "/"), last: count)]
     }
 
     // MARK: - Helpers
