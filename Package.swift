@@ -37,6 +37,7 @@ let package = Package(
             name: "SimforgeServer",
             dependencies: [
                 "SimforgeModels",
+                "SimforgeProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -54,12 +55,12 @@ let package = Package(
             path: "Shared/SimforgeServer"
         ),
         .target(
-            name: "CSimforgeSpawn",
-            path: "Shared/CSimforgeSpawn"
+            name: "CSimforgeProcess",
+            path: "Shared/CSimforgeProcess"
         ),
         .target(
             name: "SimforgeProcess",
-            dependencies: ["CSimforgeSpawn"],
+            dependencies: ["CSimforgeProcess"],
             path: "Shared/SimforgeProcess"
         ),
         .executableTarget(

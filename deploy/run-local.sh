@@ -222,9 +222,12 @@ start_all() {
         HTTP_HOST=127.0.0.1 HTTP_PORT="$status_port" \
         POSTGRES_USER=status POSTGRES_PASSWORD="$(cat "$data/status.db-password")"
     # Jobs run on this host (the agent's work folders in .data/work) unless JOBS_BACKEND=slurm.
-    local execution=(JOBS_BACKEND="${JOBS_BACKEND:-local}" JOBS_WORK_DIR="$data/work")
+    # Started as root, the commands run as `nobody`: a user's command must not read .data.
+    local run_as=${JOBS_RUN_AS:-}
+    [ -z "$run_as" ] && [ "$(id -u)" = 0 ] && run_as=nobody
+    local execution=(JOBS_BACKEND="${JOBS_BACKEND:-local}" JOBS_WORK_DIR="$data/work" JOBS_RUN_AS="$run_as")
     local name
-    for name in JOBS_LOCAL_SLOTS JOBS_RUN_AS JOBS_SLURM_PARTITION SLURM_CONF; do
+    for name in JOBS_LOCAL_SLOTS JOBS_SLURM_PARTITION SLURM_CONF; do
         [ -n "${!name:-}" ] && execution+=("$name=${!name}")
     done
     start_process jobs "$bin_dir/jobs" "http://127.0.0.1:$jobs_port/ready" "${common[@]}" "${execution[@]}" \

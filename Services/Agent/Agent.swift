@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import SimforgeModels
+import SimforgeProcess
 
 /// One job, start to end: report `Started`, fetch and unpack the inputs, resolve the
 /// analysis version's environment, report `Validated`, run the command (`Executing`),
@@ -141,6 +142,8 @@ struct Agent {
 @main
 struct AgentMain {
     static func main() async {
+        // The agent holds its job token: the command, perhaps the same user, must not read it.
+        ProcessHardening.forbidInspection()
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "simforge-agent")
         let configuration: AgentConfiguration

@@ -1,4 +1,4 @@
-import CSimforgeSpawn
+import CSimforgeProcess
 import Dispatch
 import Foundation
 #if canImport(Glibc)
@@ -84,6 +84,15 @@ public struct SpawnedProcess: Sendable {
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+    }
+}
+
+/// Hardening of a process that holds secrets.
+public enum ProcessHardening {
+    /// Nothing running as the same user (a job's command, say) may read this process's
+    /// memory or its initial environment (`/proc/<pid>/environ`, where its secrets stay).
+    public static func forbidInspection() {
+        _ = simforge_forbid_inspection()
     }
 }
 

@@ -258,12 +258,19 @@ import Testing
 
     @Test func theCommandRunsAsTheConfiguredUnprivilegedUser() async throws {
         try await Self.run(.local, runAs: "nobody") { client, stack, _ in
-            let id = try await Self.create(client, command: "id -un > who.txt && mkdir -p out && echo made > out/file.txt", fileId: nil)
+            let id = try await Self.create(
+                client,
+                command: "id -un > who.txt && mkdir -p out && echo made > out/file.txt && (tr '\\0' '\\n' > agent-env.txt 2>&1 < /proc/$PPID/environ; true)",
+                fileId: nil)
             let history = try await Self.waitFor("Completed", id, stack)
             #expect(history.first?.statusReason == "Completed successfully")
             let outputs = try await Self.outputs(id, stack)
             #expect(try await Self.contents(outputs["who.txt"], stack) == "nobody\n")
             #expect(try await Self.contents(outputs["out/file.txt"], stack) == "made\n")
+            // The agent's own environment (its job token) is out of the command's reach.
+            let agentEnvironment = try await Self.contents(outputs["agent-env.txt"], stack)
+            #expect(agentEnvironment.contains("Permission denied"))
+            #expect(!agentEnvironment.contains(JobToken(jobId: id, owner: "alice").mint(secret: S.token)))
         }
     }
 

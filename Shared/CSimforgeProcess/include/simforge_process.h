@@ -1,5 +1,5 @@
-#ifndef SIMFORGE_SPAWN_H
-#define SIMFORGE_SPAWN_H
+#ifndef SIMFORGE_PROCESS_H
+#define SIMFORGE_PROCESS_H
 
 #include <sys/types.h>
 
@@ -12,5 +12,10 @@
 int simforge_spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                    const char *directory, int stdin_fd, int stdout_fd, int stderr_fd,
                    int new_session);
+
+/// Makes the process undumpable: another process of the same user can then neither read
+/// its memory nor its /proc/<pid>/environ (where secrets given in the environment stay).
+/// Returns 0, or -1 with errno set.
+int simforge_forbid_inspection(void);
 
 #endif

@@ -1,7 +1,8 @@
 #define _GNU_SOURCE
-#include "simforge_spawn.h"
+#include "simforge_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <spawn.h>
 #include <unistd.h>
 
@@ -40,4 +41,8 @@ int simforge_spawn(pid_t *pid, const char *path, char *const argv[], char *const
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return error;
+}
+
+int simforge_forbid_inspection(void) {
+    return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
