@@ -26,6 +26,7 @@ username=${2:-$1}
 [[ "$user_id" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || fail "a user id is 1 to 64 of A-Z a-z 0-9 _ - (it is a path segment)"
 [[ "$username" =~ ^[A-Za-z0-9_.@-]{1,128}$ ]] || fail "a username is 1 to 128 of A-Z a-z 0-9 _ . @ -"
 [ "$username" != anonymous ] && [ "$user_id" != -anonymous- ] || fail "'anonymous' is reserved (kong.yml's stand-in for unknown tokens)"
+[ "$user_id" != internal ] || fail "'internal' is reserved: /internal/ paths are never routed"
 [ -f "$file" ] || fail "$file does not exist (deploy/compose/generate-env.sh creates it)"
 grep -qE '^consumers:' "$file" || fail "$file has no 'consumers:' section"
 if grep -qE "^[[:space:]]+custom_id:[[:space:]]*\"?${user_id}\"?[[:space:]]*\$" "$file"; then
