@@ -87,8 +87,7 @@ import Yams
         let configuration = try RateLimiter.Configuration(plugin)
         #expect(configuration.limitBy == .consumer)
         #expect(plugin.policy == "local")
-        #expect(configuration.limits[.second] == 50)
-        #expect(configuration.limits[.minute] == 1200)
+        #expect(configuration.limits == [.minute: 3000])
     }
 
     // MARK: - Through the gateway

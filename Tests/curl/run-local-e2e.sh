@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), starting
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), the OpenAPI
+# document against the running services (openapi-check.py), starting
 # again while up is harmless, a restart keeps the data and tokens and picks up a changed
 # catalog file, stop leaves nothing running.
 # SIMFORGE_BUILD defaults to debug here (the test build already made it).
@@ -21,6 +22,8 @@ grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh
+# Every route of deploy/openapi.yaml answers as documented.
+python3 Tests/curl/openapi-check.py
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")
