@@ -21,6 +21,9 @@ func buildApplication(
     let services = configs.flatMap { $0.services ?? [] }
     let routes = try RouteTable(services: services)
     let policy = try GatewayPolicy(configs: configs)
+    let rateLimits = try configs.flatMap { $0.plugins ?? [] }.compactMap(\.rateLimiting).first.map(RateLimiter.Configuration.init)
+    let limiter = configuration.rateLimiting ? rateLimits.map { RateLimiter(configuration: $0) } : nil
+    let rateLimitSummary = rateLimits.map { $0.limits.map { "\($0.value)/\($0.key.rawValue)" }.sorted().joined(separator: " ") } ?? "none"
 
     var clientConfiguration = HTTPClient.Configuration()
     clientConfiguration.redirectConfiguration = .disallow
@@ -35,10 +38,11 @@ func buildApplication(
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
 
     let responder = GatewayResponder(
-        routes: routes, policy: policy, upstreams: configuration.upstreams(for: services), client: client,
+        routes: routes, policy: policy, rateLimiter: limiter, upstreams: configuration.upstreams(for: services), client: client,
         publicPort: configuration.http.port)
     logger.info("gateway configured", metadata: [
         "gateway.services": "\(services.map(\.name))", "gateway.files": "\(configuration.configFiles)",
+        "gateway.rate_limits": "\(limiter.map { _ in rateLimitSummary } ?? "off")",
     ])
     return Application(
         responder: responder,

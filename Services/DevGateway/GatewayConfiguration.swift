@@ -9,6 +9,9 @@ struct GatewayConfiguration: Sendable {
     /// `GATEWAY_CONFIG`: comma-separated declarative files, merged in order (default
     /// `kong.yml`). Consumers usually live in a second, generated file that is never committed.
     var configFiles: [String]
+    /// `GATEWAY_RATE_LIMITING` (`on` by default): `off` ignores kong.yml's rate-limiting
+    /// plugin, for benchmarks that drive one consumer far past its limits.
+    var rateLimiting: Bool
     /// `GATEWAY_UPSTREAM_<SERVICE>` (service name upper-cased, `-` as `_`) says where a
     /// kong.yml service really is on this machine, e.g. `GATEWAY_UPSTREAM_CATALOG=http://127.0.0.1:8082`.
     private let environment: EnvironmentReader
@@ -19,6 +22,11 @@ struct GatewayConfiguration: Sendable {
             port: try environment.int("GATEWAY_PORT", default: 8000, range: 0...65535))
         self.configFiles = environment.string("GATEWAY_CONFIG", default: "kong.yml")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        switch environment.string("GATEWAY_RATE_LIMITING", default: "on").lowercased() {
+        case "on", "true", "1": self.rateLimiting = true
+        case "off", "false", "0": self.rateLimiting = false
+        case let other: throw ConfigurationError("GATEWAY_RATE_LIMITING must be on or off, got '\(other)'")
+        }
         self.environment = environment
     }
 

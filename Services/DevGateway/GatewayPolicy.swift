@@ -19,12 +19,17 @@ struct GatewayPolicy: Sendable {
 
     /// Header names key-auth reads the key from (lowercased), from kong.yml.
     let keyNames: [String]
+    /// Whether key-auth hands unknown keys to an anonymous consumer (which the
+    /// post-function then refuses) instead of refusing them itself: then such requests
+    /// pass the rate-limiting plugin first, under that consumer.
+    let hasAnonymousConsumer: Bool
     private let consumersByKey: [String: Consumer]
 
     init(configs: [KongDeclarativeConfig]) throws {
         let keyAuth = configs.flatMap { $0.plugins ?? [] }.first { $0.name == "key-auth" }
         self.keyNames = (keyAuth?.keyNames ?? ["apikey"]).map { $0.lowercased() }
         let anonymous = keyAuth?.anonymous
+        self.hasAnonymousConsumer = anonymous != nil
         var consumersByKey: [String: Consumer] = [:]
         for consumer in configs.flatMap({ $0.consumers ?? [] }) {
             guard let customID = consumer.custom_id else { continue }  // no userId: cannot call a /{userId}/ route
@@ -52,6 +57,11 @@ struct GatewayPolicy: Sendable {
             if let key = keyHeader(name), !key.isEmpty { return key }
         }
         return nil
+    }
+
+    /// The consumer a key belongs to, if any.
+    func consumer(forKey key: String) -> Consumer? {
+        self.consumersByKey[key]
     }
 
     func decide(key: String?, pathUserID: String?) -> Decision {

@@ -7,14 +7,18 @@ import NIOCore
 import NIOHTTP1
 import SimforgeServer
 
-/// The dev gateway's whole request path: route by kong.yml, authenticate and authorize as
-/// our Kong plugins do, then proxy to the service, streaming both bodies with backpressure
-/// (nothing is buffered, so multi-GB uploads pass in constant memory).
+/// The dev gateway's whole request path: route by kong.yml, authenticate, rate-limit and
+/// authorize as our Kong plugins do, then proxy to the service, streaming both bodies with
+/// backpressure (nothing is buffered, so multi-GB uploads pass in constant memory). The
+/// gateway's own errors have the shape of Kong's with deploy/compose/kong-error.json:
+/// `{"detail": "..."}`.
 struct GatewayResponder: HTTPResponder {
     typealias Context = SimforgeRequestContext
 
     let routes: RouteTable
     let policy: GatewayPolicy
+    /// kong.yml's rate-limiting plugin, `nil` when it has none or it is switched off.
+    let rateLimiter: RateLimiter?
     /// Service name → base URL (scheme, host, port, optional path).
     let upstreams: [String: String]
     let client: HTTPClient
@@ -51,20 +55,59 @@ struct GatewayResponder: HTTPResponder {
               let match = self.routes.match(method: request.method.rawValue, path: path),
               let upstream = self.upstreams[match.serviceName]
         else {
-            return Self.json(.notFound, #"{"message":"no Route matched with those values"}"#)
+            return Self.error(.notFound, "no Route matched with those values")
         }
 
+        var limitHeaders: [(String, String)] = []
+        let consumer: GatewayPolicy.Consumer
+        switch await self.authorize(request, pathUserID: match.captures["userId"], clientAddress: clientAddress, limitHeaders: &limitHeaders) {
+        case .success(let allowed): consumer = allowed
+        case .failure(let refusal): return Self.adding(limitHeaders, to: refusal.response)
+        }
+        let response = await self.proxy(request, path: path, match: match, upstream: upstream, consumer: consumer,
+                                        clientAddress: clientAddress, requestID: requestID, logger: logger)
+        return Self.adding(limitHeaders, to: response)
+    }
+
+    private struct Refusal: Error {
+        var response: Response
+    }
+
+    /// The plugins in Kong's order: the pre-function (401 without a token), key-auth (an
+    /// unknown token maps to the anonymous consumer), rate-limiting (429), the
+    /// post-function (401 for the anonymous consumer, 403 for another user's prefix).
+    private func authorize(
+        _ request: Request, pathUserID: String?, clientAddress: String, limitHeaders: inout [(String, String)]
+    ) async -> Result<GatewayPolicy.Consumer, Refusal> {
         let key = self.policy.key(authorization: request.headers[.authorization]) { name in
             HTTPField.Name(name).flatMap { request.headers[$0] }
         }
-        let consumer: GatewayPolicy.Consumer
-        switch self.policy.decide(key: key, pathUserID: match.captures["userId"]) {
-        case .allow(let allowed): consumer = allowed
-        case .missingCredentials: return Self.json(.unauthorized, #"{"detail":"Authentication credentials were not provided."}"#)
-        case .invalidCredentials: return Self.json(.unauthorized, #"{"detail":"Invalid token."}"#)
-        case .forbidden: return Self.json(.forbidden, #"{"detail":"You do not have permission to perform this action."}"#)
+        guard let key else { return .failure(Refusal(response: Self.error(.unauthorized, "Authentication credentials were not provided."))) }
+        let known = self.policy.consumer(forKey: key)
+        if known == nil && !self.policy.hasAnonymousConsumer {
+            return .failure(Refusal(response: Self.error(.unauthorized, "Invalid token.")))
         }
+        if let limiter = self.rateLimiter {
+            let identifier = limiter.configuration.limitBy == .ip ? clientAddress : known?.id ?? "anonymous"
+            let decision = await limiter.take(identifier: identifier)
+            limitHeaders = decision.headers
+            if !decision.allowed {
+                let status = HTTPResponse.Status(code: limiter.configuration.errorCode)
+                return .failure(Refusal(response: Self.error(status, limiter.configuration.errorMessage)))
+            }
+        }
+        switch self.policy.decide(key: key, pathUserID: pathUserID) {
+        case .allow(let allowed): return .success(allowed)
+        case .missingCredentials: return .failure(Refusal(response: Self.error(.unauthorized, "Authentication credentials were not provided.")))
+        case .invalidCredentials: return .failure(Refusal(response: Self.error(.unauthorized, "Invalid token.")))
+        case .forbidden: return .failure(Refusal(response: Self.error(.forbidden, "You do not have permission to perform this action.")))
+        }
+    }
 
+    private func proxy(
+        _ request: Request, path: String, match: RouteTable.Match, upstream: String, consumer: GatewayPolicy.Consumer,
+        clientAddress: String, requestID: String, logger: Logger
+    ) async -> Response {
         var outbound = HTTPClientRequest(url: upstream + path + (request.uri.query.map { "?" + $0 } ?? ""))
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         outbound.headers = self.upstreamHeaders(for: request, consumer: consumer, clientAddress: clientAddress, requestID: requestID, path: path)
@@ -80,9 +123,9 @@ struct GatewayResponder: HTTPResponder {
         } catch {
             logger.warning("upstream failed", metadata: ["gateway.service": "\(match.serviceName)", "error": "\(error)"])
             if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
-                return Self.json(.gatewayTimeout, #"{"message":"The upstream server is timing out"}"#)
+                return Self.error(.gatewayTimeout, "The upstream server is timing out")
             }
-            return Self.json(.badGateway, #"{"message":"An invalid response was received from the upstream server"}"#)
+            return Self.error(.badGateway, "An invalid response was received from the upstream server")
         }
 
         var headers = HTTPFields()
@@ -123,6 +166,22 @@ struct GatewayResponder: HTTPResponder {
             return String(authority[...end])
         }
         return String(authority.split(separator: ":", maxSplits: 1).first ?? Substring(authority))
+    }
+
+    /// A gateway error in the API's shape (Kong renders its own errors so through the
+    /// JSON error template of the compose stack).
+    private static func error(_ status: HTTPResponse.Status, _ detail: String) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: ["detail": detail])).map { String(decoding: $0, as: UTF8.self) }
+        return Self.json(status, body ?? #"{"detail":"error"}"#)
+    }
+
+    private static func adding(_ headers: [(String, String)], to response: Response) -> Response {
+        guard !headers.isEmpty else { return response }
+        var response = response
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { response.headers.append(HTTPField(name: field, value: value)) }
+        }
+        return response
     }
 
     private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {

@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 /// The parts of a Kong 3.x declarative (DB-less) file the dev gateway interprets:
-/// services with their routes, consumers with their key-auth credentials, and the
-/// key-auth plugin's `key_names`. Everything else (other plugins, `_transform`, ...) is
-/// Kong's business and is ignored here.
+/// services with their routes, consumers with their key-auth credentials, the key-auth
+/// plugin's `key_names` and `anonymous`, and the rate-limiting plugin's limits. Everything
+/// else (other plugins, `_transform`, ...) is Kong's business and is ignored here.
 struct KongDeclarativeConfig: Decodable {
     struct Service: Decodable {
         var name: String
@@ -40,6 +40,22 @@ struct KongDeclarativeConfig: Decodable {
         var keyNames: [String]?
         /// `config.anonymous` of a key-auth plugin: the consumer that stands for "no valid key".
         var anonymous: String?
+        /// `config` of a rate-limiting plugin.
+        var rateLimiting: RateLimitingConfig?
+
+        struct RateLimitingConfig: Decodable, Sendable {
+            var second: Int?
+            var minute: Int?
+            var hour: Int?
+            var day: Int?
+            var month: Int?
+            var year: Int?
+            var limit_by: String?
+            var policy: String?
+            var hide_client_headers: Bool?
+            var error_code: Int?
+            var error_message: String?
+        }
 
         private enum CodingKeys: String, CodingKey { case name, config }
         private struct KeyAuthConfig: Decodable {
@@ -53,6 +69,9 @@ struct KongDeclarativeConfig: Decodable {
             if self.name == "key-auth", let config = try container.decodeIfPresent(KeyAuthConfig.self, forKey: .config) {
                 self.keyNames = config.key_names
                 self.anonymous = config.anonymous
+            }
+            if self.name == "rate-limiting" {
+                self.rateLimiting = try container.decodeIfPresent(RateLimitingConfig.self, forKey: .config) ?? RateLimitingConfig()
             }
         }
     }

@@ -99,6 +99,7 @@ import Testing
 
     @Test(arguments: [
         "/internal/coretypes/hpc",
+        "/internal/api/v2/analyses/",
         "/alice/api/v2/../../internal/coretypes/hpc",
         "/alice/api/v2/%2e%2e/%2e%2e/internal/coretypes/hpc",
         "/alice/api/v2/projects/",

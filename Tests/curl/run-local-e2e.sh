@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
 # checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), the README's
-# walk-through as written (readme.sh), starting again while up is harmless, a restart keeps the data and tokens and picks up a changed
+# walk-through as written (readme.sh), the OpenAPI document against the running services
+# (openapi-check.py), starting again while up is harmless, a restart keeps the data and
+# tokens and picks up a changed
 # catalog file, stop leaves nothing running.
 # SIMFORGE_BUILD defaults to debug here (the test build already made it).
 set -euo pipefail
@@ -22,6 +24,8 @@ bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh
 bash Tests/curl/readme.sh
+# Every route of deploy/openapi.yaml answers as documented.
+python3 Tests/curl/openapi-check.py
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")
