@@ -28,8 +28,8 @@ func buildApplication(
     let execution = configuration.execution
     let launch = execution.map {
         AgentLaunch(
-            executable: $0.agentPath, workDirectory: $0.workDirectory, jobsURL: $0.jobsURL, filesURL: configuration.filesURL,
-            catalogURL: configuration.catalogURL, heartbeatSeconds: $0.heartbeatSeconds, stopGraceSeconds: $0.stopGraceSeconds,
+            executable: $0.agentPath, workDirectory: $0.workDirectory, jobsURL: $0.jobsURL,
+            filesURL: $0.agentFilesURL ?? configuration.filesURL, catalogURL: $0.agentCatalogURL ?? configuration.catalogURL, heartbeatSeconds: $0.heartbeatSeconds, stopGraceSeconds: $0.stopGraceSeconds,
             runAs: $0.runAs)
     }
     var backend = backend

@@ -34,6 +34,10 @@ struct JobsConfiguration: Sendable {
         var workDirectory: String
         /// `JOBS_URL`: how agents reach this service (default: its own listening address).
         var jobsURL: String?
+        /// `JOBS_AGENT_FILES_URL`, `JOBS_AGENT_CATALOG_URL`: how agents reach files and catalog
+        /// (default `FILES_URL`, `CATALOG_URL`; set them when agents run on other hosts).
+        var agentFilesURL: String?
+        var agentCatalogURL: String?
         /// `JOBS_RUN_AS`: an unprivileged user the commands run as (default: the agent's user).
         var runAs: String?
         /// `JOBS_HEARTBEAT_SECONDS` (10) and `JOBS_HEARTBEAT_TIMEOUT_SECONDS` (60): agents report
@@ -94,6 +98,8 @@ struct JobsConfiguration: Sendable {
             workDirectory: environment.string("JOBS_WORK_DIR", default: "/var/lib/simforge/work"),
             jobsURL: environment.optional("JOBS_URL"),
             runAs: environment.optional("JOBS_RUN_AS"))
+        execution.agentFilesURL = environment.optional("JOBS_AGENT_FILES_URL")
+        execution.agentCatalogURL = environment.optional("JOBS_AGENT_CATALOG_URL")
         execution.heartbeatSeconds = try environment.int("JOBS_HEARTBEAT_SECONDS", default: 10, range: 1...3600)
         execution.heartbeatTimeoutSeconds = try environment.int(
             "JOBS_HEARTBEAT_TIMEOUT_SECONDS", default: max(60, 3 * execution.heartbeatSeconds), range: 2...86400)
@@ -102,7 +108,8 @@ struct JobsConfiguration: Sendable {
         if environment.optional("JOBS_WALLTIME_LIMIT_SECONDS") != nil {
             execution.walltimeLimitSeconds = try environment.int("JOBS_WALLTIME_LIMIT_SECONDS", default: 0, range: 1...(8760 * 3600))
         }
-        guard FileManager.default.isExecutableFile(atPath: execution.agentPath) else {
+        // On Slurm the path is the compute nodes' and need not exist here.
+        if case .local = backend, !FileManager.default.isExecutableFile(atPath: execution.agentPath) {
             throw ConfigurationError("JOBS_AGENT_PATH: \(execution.agentPath) is not an executable")
         }
         guard execution.heartbeatTimeoutSeconds > execution.heartbeatSeconds else {

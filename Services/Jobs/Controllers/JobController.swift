@@ -40,6 +40,8 @@ struct JobController<Repository: JobRepository> {
             statusReason: nil, lastStatusDate: nil, dateInserted: Date())
         try await self.repository.create(job, logger: context.logger)
         context.logger.info("job created", metadata: ["jobs.id": "\(id)"])
+        // Registered with status before the answer, so its statuses/ is an empty page, not 404.
+        await self.relay.deliverPending(within: .seconds(1))
         return try Response.json(Self.render(job, for: request), status: .created)
     }
 
