@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh), the README's
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh, status.sh), the README's
 # walk-through as written (readme.sh), the OpenAPI document against the running services
 # (openapi-check.py), starting again while up is harmless, a restart keeps the data and
 # tokens and picks up a changed
@@ -23,6 +23,7 @@ grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh
+bash Tests/curl/status.sh
 bash Tests/curl/readme.sh
 # Every route of deploy/openapi.yaml answers as documented.
 python3 Tests/curl/openapi-check.py

@@ -8,12 +8,15 @@ start_scratch_stack() {
     scratch=$(mktemp -d /tmp/simforge-stack.XXXXXX)
     chmod 755 "$scratch"
     export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=$build LOG_LEVEL=${LOG_LEVEL:-warning}
-    export SIMFORGE_PG_PORT=$(pg_free_port 56432)
-    export SIMFORGE_FILES_PORT=$(pg_free_port 18081)
-    export SIMFORGE_CATALOG_PORT=$(pg_free_port 18082)
-    export SIMFORGE_JOBS_PORT=$(pg_free_port 18083)
-    export SIMFORGE_STATUS_PORT=$(pg_free_port 18084)
-    export SIMFORGE_GATEWAY_PORT=$(pg_free_port 18000)
+    # Ports from a random base: two scratch stacks started at once (a test run beside a
+    # benchmark) must not both pick the first free port and collide a moment later.
+    local base=$((20000 + RANDOM % 2000 * 10))
+    export SIMFORGE_PG_PORT=$(pg_free_port $((base)))
+    export SIMFORGE_FILES_PORT=$(pg_free_port $((base + 1)))
+    export SIMFORGE_CATALOG_PORT=$(pg_free_port $((base + 2)))
+    export SIMFORGE_JOBS_PORT=$(pg_free_port $((base + 3)))
+    export SIMFORGE_STATUS_PORT=$(pg_free_port $((base + 4)))
+    export SIMFORGE_GATEWAY_PORT=$(pg_free_port $((base + 5)))
     export SIMFORGE_ENV=$SIMFORGE_DATA_DIR/local.env
     trap stop_scratch_stack EXIT
     deploy/run-local.sh >/dev/null
