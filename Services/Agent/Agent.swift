@@ -44,7 +44,8 @@ struct Agent {
             end = .init(type: "Finished", reason: self.stop.isRequested ? nil : "Could not start: \(error)")
         }
         do {
-            try await self.client.report(end)
+            // The outputs are stored: the end is worth waiting for through a long outage of jobs.
+            try await self.client.report(end, patience: .seconds(15 * 60))
             return 0
         } catch {
             self.logger.error("cannot report the end of the job", metadata: ["error": "\(error)"])

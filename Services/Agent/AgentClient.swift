@@ -37,14 +37,14 @@ struct AgentClient: Sendable {
         return try JSONDecoder.simforge().decode(AnalysisVersionEnvironment.self, from: try await self.get(self.configuration.catalogURL + path))
     }
 
-    /// Reports an event, retrying while jobs cannot be reached (up to about a minute): a
-    /// restart of the jobs service must not lose it. A refusal (4xx) is final.
-    func report(_ event: Event) async throws {
+    /// Reports an event, retrying while jobs cannot be reached (for `patience`): a restart
+    /// of the jobs service must not lose it. A refusal (4xx) is final.
+    func report(_ event: Event, patience: Duration = .seconds(60)) async throws {
         var request = self.request(self.configuration.jobsURL + self.jobPath + "/events", method: .POST)
         request.headers.add(name: "Content-Type", value: "application/json")
         let body = try JSONEncoder.simforge().encode(event)
         var delay = Duration.milliseconds(100)
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + patience
         while true {
             request.body = .bytes(ByteBuffer(data: body))
             do {

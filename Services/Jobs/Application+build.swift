@@ -26,12 +26,7 @@ func buildApplication(
 
     var services: [any Service] = [HTTPClientService(client: http), OutboxRelayService(relay: relay)]
     let execution = configuration.execution
-    let launch = execution.map {
-        AgentLaunch(
-            executable: $0.agentPath, workDirectory: $0.workDirectory, jobsURL: $0.jobsURL,
-            filesURL: $0.agentFilesURL ?? configuration.filesURL, catalogURL: $0.agentCatalogURL ?? configuration.catalogURL, heartbeatSeconds: $0.heartbeatSeconds, stopGraceSeconds: $0.stopGraceSeconds,
-            runAs: $0.runAs)
-    }
+    let launch = execution.map { AgentLaunch(execution: $0, filesURL: configuration.filesURL, catalogURL: configuration.catalogURL) }
     var backend = backend
     if backend == nil, let execution, let launch {
         switch execution.backend {

@@ -19,7 +19,8 @@ actor LocalBackend: ComputeBackend {
         var process: SpawnedProcess?
     }
 
-    private var waiting: [DispatchRequest] = []
+    /// Jobs waiting for a slot, with their agent's environment.
+    private var waiting: [(job: DispatchRequest, environment: [String: String])] = []
     private var running: [String: Agent] = [:]
     /// Jobs whose agent ended (or could not start) since; why, for ``reconcile``.
     private var ended: [String: String] = [:]
@@ -30,17 +31,16 @@ actor LocalBackend: ComputeBackend {
         self.logger = logger
     }
 
-    private var logDirectory: String { self.launch.workDirectory + "/agent-logs" }
-
     func dispatch(_ job: DispatchRequest, logger: Logger) async throws -> String {
+        let environment = try await self.launch.environment(for: job)
         self.ended[job.jobId] = nil
-        self.waiting.append(job)
+        self.waiting.append((job, environment))
         self.startWaiting()
         return "local"
     }
 
     func cancel(jobId: String, reference: String, logger: Logger) async throws -> CancelOutcome {
-        if let index = self.waiting.firstIndex(where: { $0.jobId == jobId }) {
+        if let index = self.waiting.firstIndex(where: { $0.job.jobId == jobId }) {
             self.waiting.remove(at: index)
             return .ended
         }
@@ -52,7 +52,7 @@ actor LocalBackend: ComputeBackend {
 
     func reconcile(jobId: String, reference: String, logger: Logger) async throws -> BackendJobState {
         self.superviseOnce()
-        if self.waiting.contains(where: { $0.jobId == jobId }) { return .queued }
+        if self.waiting.contains(where: { $0.job.jobId == jobId }) { return .queued }
         if self.running[jobId] != nil || self.adopt(jobId) != nil { return .running }
         if let what = self.ended.removeValue(forKey: jobId) { return .ended(what) }
         return .unknown
@@ -87,13 +87,13 @@ actor LocalBackend: ComputeBackend {
 
     private func startWaiting() {
         while self.running.count < self.slots, !self.waiting.isEmpty {
-            let job = self.waiting.removeFirst()
+            let (job, environment) = self.waiting.removeFirst()
             do {
-                try FileManager.default.createDirectory(atPath: self.logDirectory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: self.launch.logDirectory, withIntermediateDirectories: true)
                 let log = open(self.logPath(job.jobId), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
                 defer { if log >= 0 { close(log) } }
                 let process = try SpawnedProcess.spawn(
-                    executable: self.launch.executable, arguments: [job.jobId], environment: self.launch.environment(for: job),
+                    executable: self.launch.executable, arguments: [job.jobId], environment: environment,
                     output: log >= 0 ? log : nil)
                 self.running[job.jobId] = Agent(pid: process.pid, process: process)
                 self.logger.info("agent started", metadata: ["jobs.id": "\(job.jobId)", "agent.pid": "\(process.pid)"])
@@ -105,7 +105,7 @@ actor LocalBackend: ComputeBackend {
     }
 
     private func logPath(_ jobId: String) -> String {
-        self.logDirectory + "/\(jobId).log"
+        self.launch.logDirectory + "/\(jobId).log"
     }
 
     /// Finds a running agent for the job that this process did not start (it ran before a

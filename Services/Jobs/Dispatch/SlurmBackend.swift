@@ -25,23 +25,20 @@ struct SlurmBackend: ComputeBackend {
         self.commandEnvironment = environment.filter { $0.key == "PATH" || $0.key == "SLURM_CONF" }
     }
 
-    private var logDirectory: String { self.launch.workDirectory + "/agent-logs" }
-
     func dispatch(_ job: DispatchRequest, logger: Logger) async throws -> String {
-        await self.launch.ready()
-        try FileManager.default.createDirectory(atPath: self.logDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: self.launch.logDirectory, withIntermediateDirectories: true)
         // The agent enforces the walltime itself and then stores the outputs: Slurm's own
         // limit leaves it the stop grace and a few minutes more.
-        let minutes = (job.walltimeSeconds + self.launch.stopGraceSeconds + 59) / 60 + 5
+        let minutes = (job.walltimeSeconds + self.launch.execution.stopGraceSeconds + 59) / 60 + 5
         var arguments = [
             "--parsable", "--job-name=\(Self.jobName(job.name))", "--ntasks=\(job.slots)", "--cpus-per-task=\(job.coresPerSlot)",
-            "--time=\(minutes)", "--chdir=\(self.launch.workDirectory)", "--output=\(self.logDirectory)/slurm-%j.log",
+            "--time=\(minutes)", "--chdir=\(self.launch.workDirectory)", "--output=\(self.launch.logDirectory)/slurm-%j.log",
             "--comment=simforge job \(job.jobId)", "--export=ALL",
         ]
         if let partition { arguments.append("--partition=\(partition)") }
         arguments.append("--wrap=exec \(Self.quoted(self.launch.executable)) \(Self.quoted(job.jobId))")
         // sbatch passes its own environment to the job: the agent's, and nothing else.
-        let environment = self.launch.environment(for: job).merging(self.commandEnvironment) { _, slurm in slurm }
+        let environment = try await self.launch.environment(for: job).merging(self.commandEnvironment) { _, slurm in slurm }
         let result = try await CommandResult.run("sbatch", arguments, environment: environment, searchPath: true)
         let reference = result.output.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         guard result.succeeded, !reference.isEmpty, reference.allSatisfy(\.isNumber) else {
