@@ -92,6 +92,8 @@ struct CommandRun {
         await started(Date())
 
         let deadline = ContinuousClock.now + walltime
+        // A short command is seen ending within milliseconds; a long one costs a poll every 100 ms.
+        var interval = Duration.milliseconds(2)
         while true {
             if let termination = process.poll() { return .exited(termination) }
             let outOfTime = ContinuousClock.now >= deadline
@@ -99,7 +101,8 @@ struct CommandRun {
                 await Self.end(process, grace: grace)
                 return outOfTime ? .exceededWalltime : .stopped
             }
-            try? await Task.sleep(for: .milliseconds(50))
+            try? await Task.sleep(for: interval)
+            interval = min(interval * 2, .milliseconds(100))
         }
     }
 

@@ -95,7 +95,7 @@ actor RecordingBackend: ComputeBackend {
         await backend.refuseAll()
         try await S.run(backend: backend) { client, stack in
             let id = try await Self.submit(client)
-            #expect(try await Self.waitFor(["Completed", "Pending"], id, stack) == ["Completed", "Pending"])
+            #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], id, stack) == ["Completed", "Queued", "Pending"])
             let job = try S.json(try await client.execute(uri: "/alice/api/v2/jobs/?state=completed", method: .get, headers: S.alice))
             let reason = ((job["results"] as? [[String: Any]])?.first?["jobStatus"] as? [String: Any])?["reason"] as? String
             #expect(reason?.hasPrefix("Could not start:") == true)
@@ -131,7 +131,8 @@ actor RecordingBackend: ComputeBackend {
             #expect(try await stack.statuses(running) == ["Queued", "Pending"])
             // A queued job the backend forgot never ran: it is handed over again, not ended.
             #expect(try await stack.statuses(forgotten) == ["Queued", "Pending"])
-            #expect(await backend.dispatched.filter { $0.jobId == forgotten }.count == 2)
+            // (The live service's own periodic reconciliation may have handed it over again too.)
+            #expect(await backend.dispatched.filter { $0.jobId == forgotten }.count >= 2)
             let feed = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer:
                 try await stack.status.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: S.alice).body))
             let reasons = Dictionary(feed.results.filter { $0.status == "Completed" }.map { ($0.jobId!, $0.statusReason ?? "") }, uniquingKeysWith: { a, _ in a })

@@ -45,14 +45,16 @@ struct Dispatcher: Service {
         var dispatched = 0
         do {
             for job in try await self.repository.pending(limit: 50, logger: self.logger) {
+                // Queued before the backend has it: its agent may report Started at once.
+                guard case .moved = try await self.repository.queue(id: job.id, owner: job.owner, logger: self.logger) else { continue }
                 do {
                     let reference = try await self.backend.dispatch(self.request(for: job), logger: self.logger)
-                    _ = try await self.repository.queue(id: job.id, owner: job.owner, backendReference: reference, logger: self.logger)
+                    try await self.repository.setBackendReference(id: job.id, reference: reference, logger: self.logger)
                     dispatched += 1
                 } catch {
                     self.logger.warning("dispatch failed", metadata: ["jobs.id": "\(job.id)", "error": "\(error)"])
                     _ = try await self.repository.transition(
-                        id: job.id, owner: job.owner, from: [.pending], to: .completed,
+                        id: job.id, owner: job.owner, from: [.queued], to: .completed,
                         reason: "Could not start: the compute backend refused the job", logger: self.logger)
                 }
             }
@@ -68,8 +70,12 @@ struct Dispatcher: Service {
     func reconcile() async {
         do {
             for job in try await self.repository.dispatched(logger: self.logger) {
-                guard let reference = job.backendReference else { continue }
-                switch try await self.backend.reconcile(jobId: job.id, reference: reference, logger: self.logger) {
+                // No reference: the service stopped between queueing the job and handing it over.
+                var state = BackendJobState.unknown
+                if let reference = job.backendReference {
+                    state = try await self.backend.reconcile(jobId: job.id, reference: reference, logger: self.logger)
+                }
+                switch state {
                 case .queued, .running:
                     continue
                 case .ended(let what):

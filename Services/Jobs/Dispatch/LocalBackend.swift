@@ -62,7 +62,7 @@ actor LocalBackend: ComputeBackend {
     func supervise() async {
         while !Task.isCancelled {
             self.superviseOnce()
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 

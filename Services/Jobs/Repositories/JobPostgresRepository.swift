@@ -152,7 +152,7 @@ struct JobPostgresRepository: JobRepository {
         let rows = try await self.client.query(
             """
             SELECT \(unescaped: Self.columns) FROM jobs.jobs
-            WHERE state IN ('queued', 'started', 'validated', 'executing', 'stopping') AND backend_ref IS NOT NULL
+            WHERE state IN ('queued', 'started', 'validated', 'executing', 'stopping')
             """,
             logger: logger)
         return try await Self.decode(rows)

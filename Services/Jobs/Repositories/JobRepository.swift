@@ -27,9 +27,9 @@ protocol JobRepository: Sendable {
 
     /// Submitted jobs not handed to a compute backend yet, oldest submission first.
     func pending(limit: Int, logger: Logger) async throws -> [StoredJob]
-    /// Jobs a compute backend has (queued or running there), for reconciliation.
+    /// Jobs a compute backend has or should have (queued or running), for reconciliation.
     func dispatched(logger: Logger) async throws -> [StoredJob]
-    /// Records that the job was handed to the backend again (after it forgot the job).
+    /// Records the backend's reference of a job handed to it.
     func setBackendReference(id: String, reference: String, logger: Logger) async throws
     /// Records a heartbeat of the job's agent; the job's state, `nil` when there is no such job.
     func heartbeat(id: String, owner: String, logger: Logger) async throws -> JobState?
@@ -71,10 +71,9 @@ extension JobRepository {
         try await self.transition(id: id, owner: owner, from: from, to: to, reason: reason, run: run, backendReference: nil, logger: logger)
     }
 
-    /// A pending job handed to the compute backend: `Queued`, with the backend's reference.
-    func queue(id: String, owner: String, backendReference: String, logger: Logger) async throws -> TransitionOutcome {
-        try await self.transition(
-            id: id, owner: owner, from: [.pending], to: .queued, reason: nil, run: nil, backendReference: backendReference, logger: logger)
+    /// A pending job about to be handed to the compute backend: `Queued`.
+    func queue(id: String, owner: String, logger: Logger) async throws -> TransitionOutcome {
+        try await self.transition(id: id, owner: owner, from: [.pending], to: .queued, reason: nil, logger: logger)
     }
 }
 
