@@ -28,7 +28,7 @@ actor StatusBroker {
         let id = UUID()
         let timer = Task {
             try? await Task.sleep(for: timeout)
-            await self.expire(id, owner: owner)
+            self.expire(id, owner: owner)
         }
         await withCheckedContinuation { continuation in
             // Runs at once, on this actor: registered before anything can announce.
@@ -50,7 +50,7 @@ struct StatusListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await self.client.withConnection { connection in

@@ -30,7 +30,7 @@ public final class ChildProcess: @unchecked Sendable {
     public init(executable: URL, environment: [String: String], logFile: URL) throws {
         self.process.executableURL = executable
         self.process.environment = environment
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         self.process.standardOutput = log
         self.process.standardError = log

@@ -24,7 +24,7 @@ struct Dispatcher: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await self.reconcile()
             var lastReconciliation = ContinuousClock.now
             while !Task.isCancelled {

@@ -75,7 +75,7 @@ struct OutboxRelayService: Service {
     let relay: OutboxRelay
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var pause = Duration.milliseconds(250)
             while (try? await Task.sleep(for: pause)) != nil {
                 pause = await self.relay.deliverPending() ? .milliseconds(250) : min(pause * 2, .seconds(5))
