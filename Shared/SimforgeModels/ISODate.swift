@@ -115,3 +115,11 @@ extension JSONDecoder {
         return decoder
     }
 }
+
+extension Date {
+    /// This date on its nearest whole microsecond: what PostgreSQL stores and ISO dates
+    /// show, so that a date written, read back and compared is the same date.
+    public var wholeMicroseconds: Date {
+        Date(timeIntervalSinceReferenceDate: (self.timeIntervalSinceReferenceDate * 1_000_000).rounded() / 1_000_000)
+    }
+}

@@ -1,5 +1,7 @@
+import Foundation
 import Logging
 import PostgresNIO
+import SimforgeModels
 import SimforgeServer
 import SimforgeTestSupport
 import Testing
@@ -34,6 +36,26 @@ import Testing
                 #expect(try await other.run(on: client, logger: Self.logger) == [1])
                 #expect(try await Self.tables(in: "beta", client: client) == ["others", "schema_migrations"])
             }
+        }
+    }
+
+    /// A date shown as an ISO string and sent back (as `after`) binds to exactly the
+    /// microsecond PostgreSQL stored, for any date: no off-by-one-microsecond comparisons.
+    @Test func timestampsBindToTheMicrosecondTheyShow() async throws {
+        try await TestPostgres.withClient(try TestPostgres.serverSettings()) { client async throws in
+            var mismatches = 0
+            for _ in 0..<500 {
+                let date = Date(timeIntervalSince1970: Double.random(in: 1.7e9...1.9e9)).wholeMicroseconds
+                let shown = ISODate.format(date)
+                let parsed = try #require(ISODate.parse(shown))
+                let rows = try await client.query(
+                    "SELECT \(PostgresTimestamp(parsed)) = \(shown)::timestamptz, \(PostgresTimestamp(date)) = \(shown)::timestamptz",
+                    logger: Self.logger)
+                for try await (fromParsed, fromDate) in rows.decode((Bool, Bool).self) where !fromParsed || !fromDate {
+                    mismatches += 1
+                }
+            }
+            #expect(mismatches == 0)
         }
     }
 

@@ -8,7 +8,12 @@ failed=0
 check() {
     local description=$1
     shift
-    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $description" >&2; fi
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAILED: $description (last response: ${status:-none} ${body:0:400})" >&2
+    fi
 }
 
 request() {

@@ -89,11 +89,11 @@ struct JobPostgresRepository: JobRepository {
             guard var job = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
             guard from.contains(job.state), let status = to.statusName else { return .unchanged(job) }
             // Each job's history is strictly increasing in time: ties move by a microsecond.
-            let now = Date()
-            let date = job.lastStatusDate.map { max(now, $0.addingTimeInterval(0.000001)) } ?? now
+            let now = Date().wholeMicroseconds
+            let date = job.lastStatusDate.map { max(now, $0.addingTimeInterval(0.000001).wholeMicroseconds) } ?? now
             try await connection.query(
                 """
-                UPDATE jobs.jobs SET state = \(to.rawValue), status_reason = \(reason), last_status_date = \(date),
+                UPDATE jobs.jobs SET state = \(to.rawValue), status_reason = \(reason), last_status_date = \(PostgresTimestamp(date)),
                     backend_ref = coalesce(\(backendReference), backend_ref)
                 WHERE id = \(id)
                 """,

@@ -33,7 +33,7 @@ struct StatusPostgresRepository: StatusRepository {
                 let rows = try await connection.query(
                     """
                     INSERT INTO status.job_statuses (event_id, job_id, owner, status, status_date, status_reason)
-                    VALUES (\(event.eventId), \(event.jobId), \(event.owner), \(event.status), \(event.statusDate), \(event.statusReason))
+                    VALUES (\(event.eventId), \(event.jobId), \(event.owner), \(event.status), \(PostgresTimestamp(event.statusDate)), \(event.statusReason))
                     ON CONFLICT (event_id) DO NOTHING
                     RETURNING seq
                     """,
@@ -72,7 +72,7 @@ struct StatusPostgresRepository: StatusRepository {
             var binds = PostgresBindings()
             binds.append(owner)
             binds.append(jobId)
-            binds.append(after)
+            binds.append(after.map(PostgresTimestamp.init))
             count = try await self.client.count(from: "status.job_statuses", where: StatusPage.filter, binds: binds, logger: logger)
         }
         return (count, statuses)
@@ -98,7 +98,7 @@ struct StatusPage: PostgresPreparedStatement {
         var binds = PostgresBindings()
         binds.append(self.owner)
         binds.append(self.jobId)
-        binds.append(self.after)
+        binds.append(self.after.map(PostgresTimestamp.init))
         binds.append(self.limit)
         binds.append(self.offset)
         return binds
