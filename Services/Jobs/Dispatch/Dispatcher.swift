@@ -70,25 +70,12 @@ struct Dispatcher: Service {
     func reconcile() async {
         do {
             for job in try await self.repository.dispatched(logger: self.logger) {
-                // No reference: the service stopped between queueing the job and handing it over.
-                var state = BackendJobState.unknown
-                if let reference = job.backendReference {
-                    state = try await self.backend.reconcile(jobId: job.id, reference: reference, logger: self.logger)
-                }
-                switch state {
-                case .queued, .running:
-                    continue
-                case .ended(let what):
-                    try await self.end(job, reason: job.state == .queued ? "Could not start: \(what)" : "Lost: \(what)")
-                case .exceededWalltime:
-                    try await self.end(job, reason: "Exceeded walltime")
-                case .unknown where job.state == .queued:
-                    // Never started (its agent would have reported): hand it over again.
-                    let reference = try await self.backend.dispatch(self.request(for: job), logger: self.logger)
-                    try await self.repository.setBackendReference(id: job.id, reference: reference, logger: self.logger)
-                    self.logger.info("job dispatched again", metadata: ["jobs.id": "\(job.id)"])
-                case .unknown:
-                    try await self.end(job, reason: "Lost: the compute backend no longer knows the job")
+                do {
+                    try await self.reconcile(job)
+                } catch {
+                    // One job the backend cannot answer for does not hold up the others.
+                    guard !Task.isCancelled else { return }
+                    self.logger.warning("reconciliation of a job failed", metadata: ["jobs.id": "\(job.id)", "error": "\(error)"])
                 }
             }
         } catch {
@@ -96,6 +83,29 @@ struct Dispatcher: Service {
             self.logger.warning("reconciliation failed", metadata: ["error": "\(String(reflecting: error))"])
         }
         await self.relay.deliverPending()
+    }
+
+    private func reconcile(_ job: StoredJob) async throws {
+        // No reference: the service stopped between queueing the job and handing it over.
+        var state = BackendJobState.unknown
+        if let reference = job.backendReference {
+            state = try await self.backend.reconcile(jobId: job.id, reference: reference, logger: self.logger)
+        }
+        switch state {
+        case .queued, .running:
+            return
+        case .ended(let what):
+            try await self.end(job, reason: job.state == .queued ? "Could not start: \(what)" : "Lost: \(what)")
+        case .exceededWalltime:
+            try await self.end(job, reason: "Exceeded walltime")
+        case .unknown where job.state == .queued:
+            // Never started (its agent would have reported): hand it over again.
+            let reference = try await self.backend.dispatch(self.request(for: job), logger: self.logger)
+            try await self.repository.setBackendReference(id: job.id, reference: reference, logger: self.logger)
+            self.logger.info("job dispatched again", metadata: ["jobs.id": "\(job.id)"])
+        case .unknown:
+            try await self.end(job, reason: "Lost: the compute backend no longer knows the job")
+        }
     }
 
     /// Ends the running jobs whose agent stopped sending heartbeats.
