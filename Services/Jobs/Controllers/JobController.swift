@@ -37,7 +37,7 @@ struct JobController<Repository: JobRepository> {
             statusReason: nil, lastStatusDate: nil, dateInserted: Date())
         try await self.repository.create(job, logger: context.logger)
         context.logger.info("job created", metadata: ["jobs.id": "\(id)"])
-        return try Response.json(Self.render(job, for: request), status: .created)
+        return Response.json(writing: Self.render(job, for: request), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobSummary> {
@@ -68,7 +68,7 @@ struct JobController<Repository: JobRepository> {
     }
 
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        try Response.json(Self.render(try await self.stored(request, context: context), for: request))
+        Response.json(writing: Self.render(try await self.stored(request, context: context), for: request))
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -80,7 +80,7 @@ struct JobController<Repository: JobRepository> {
         changed.spec = validated.job
         changed.analysisNames = validated.analysisNames
         switch try await self.repository.update(changed, logger: context.logger) {
-        case .done(let job): return try Response.json(Self.render(job, for: request))
+        case .done(let job): return Response.json(writing: Self.render(job, for: request))
         case .notFound: throw APIError.notFound()
         case .conflict: throw Self.alreadySubmitted
         }
@@ -107,9 +107,9 @@ struct JobController<Repository: JobRepository> {
             // `Pending` should be in the history when we answer; if status is down, the
             // outbox delivers it later.
             await self.relay.deliverPending(within: .seconds(1))
-            return try Response.json(Self.render(job, for: request))
+            return Response.json(writing: Self.render(job, for: request))
         case .unchanged(let job):
-            return try Response.json(Self.render(job, for: request))
+            return Response.json(writing: Self.render(job, for: request))
         case .notFound:
             throw APIError.notFound()
         }

@@ -18,12 +18,13 @@ struct StatusController<Repository: StatusRepository> {
         group.get("/jobs/{jobId}/statuses", use: self.history)
     }
 
-    @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
-        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId"))
+    @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        Response.json(writing: try await self.statuses(
+            request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId")))
     }
 
-    @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
-        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil)
+    @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        Response.json(writing: try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil))
     }
 
     private func statuses(_ request: Request, context: SimforgeRequestContext, owner: String, jobId: String?) async throws -> Page<JobStatus> {
