@@ -55,6 +55,13 @@ public struct JSONWriter {
         self.needsComma = true
     }
 
+    /// A number given as its JSON literal.
+    public mutating func number(literal: String) {
+        self.separate()
+        self.bytes.append(contentsOf: literal.utf8)
+        self.needsComma = true
+    }
+
     public mutating func bool(_ value: Bool) {
         self.separate()
         self.bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)

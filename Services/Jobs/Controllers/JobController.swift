@@ -67,8 +67,15 @@ struct JobController<Repository: JobRepository> {
         return try page.page(count: count, results: jobs.map(Self.summary), for: request)
     }
 
+    /// The stored spec passed through as JSON, not decoded into a ``Job``: the same bytes
+    /// as ``render(_:for:)`` gives, for a fraction of the work.
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        Response.json(writing: Self.render(try await self.stored(request, context: context), for: request))
+        let owner = try context.requireUserId()
+        let id = try context.parameters.require("id")
+        guard let spec = try await self.repository.storedSpecJSON(id: id, owner: owner, logger: context.logger) else {
+            throw APIError.notFound()
+        }
+        return Response.json(writing: Self.render(specJSON: try JSONValue(parsing: spec), id: id, owner: owner, for: request))
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -187,10 +194,34 @@ struct JobController<Repository: JobRepository> {
         for analysis in spec.jobanalyses.indices {
             for file in spec.jobanalyses[analysis].inputFiles.indices {
                 let id = spec.jobanalyses[analysis].inputFiles[file].id
-                spec.jobanalyses[analysis].inputFiles[file].file?.downloadUrl = apiBase + "files/\(id)/contents/"
+                spec.jobanalyses[analysis].inputFiles[file].file?.downloadUrl = Self.downloadURL(apiBase: apiBase, fileId: id)
             }
         }
         return spec
+    }
+
+    /// ``render(_:for:)`` on a stored spec as JSON: an input that carries its File (it has a
+    /// `downloadUrl`) gets the caller's link.
+    static func render(specJSON spec: JSONValue, id: String, owner: String, for request: Request) -> JSONValue {
+        var spec = spec
+        spec["id"] = .string(id)
+        spec["owner"] = .string(owner)
+        let apiBase = PublicURL.apiBase(userId: owner, for: request)
+        spec["jobanalyses"] = spec["jobanalyses"]?.mappingElements { analysis in
+            var analysis = analysis
+            analysis["inputFiles"] = analysis["inputFiles"]?.mappingElements { input in
+                guard input["downloadUrl"] != nil, let fileId = input["id"]?.stringValue else { return input }
+                var input = input
+                input["downloadUrl"] = .string(Self.downloadURL(apiBase: apiBase, fileId: fileId))
+                return input
+            }
+            return analysis
+        }
+        return spec
+    }
+
+    static func downloadURL(apiBase: String, fileId: String) -> String {
+        apiBase + "files/\(fileId)/contents/"
     }
 
     static func summary(_ job: StoredJob) -> JobSummary {
