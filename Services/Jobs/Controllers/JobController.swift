@@ -201,7 +201,10 @@ struct JobController<Repository: JobRepository> {
     }
 
     /// ``render(_:for:)`` on a stored spec as JSON: an input that carries its File (it has a
-    /// `downloadUrl`) gets the caller's link.
+    /// `downloadUrl`) gets the caller's link. The spec is stored as `JSONEncoder.simforge()`
+    /// wrote it from a ``Job``, every field present, so this gives what decoding and encoding
+    /// it gave; a field added to ``Job`` later needs its default written into old rows by a
+    /// migration, or this route would leave it out.
     static func render(specJSON spec: JSONValue, id: String, owner: String, for request: Request) -> JSONValue {
         var spec = spec
         spec["id"] = .string(id)
