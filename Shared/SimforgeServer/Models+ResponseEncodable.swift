@@ -11,7 +11,6 @@ extension CoreType: ResponseGenerator, ResponseEncodable {}
 extension APIRoot: ResponseGenerator, ResponseEncodable {}
 extension AnalysisVersionEnvironment: ResponseGenerator, ResponseEncodable {}
 extension File: ResponseGenerator, ResponseEncodable {}
-extension JobStatus: ResponseGenerator, ResponseEncodable {}
 
 extension Response {
     /// A JSON response with the API's encoder, for statuses other than 200 or bodies built
@@ -20,5 +19,15 @@ extension Response {
         Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.simforge().encode(value))))
+    }
+}
+
+extension Response {
+    /// A JSON response written by ``JSONWriter``: the same bytes as ``json(_:status:)``,
+    /// without Codable's encoder (the hot read routes).
+    public static func json(writing value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: value.jsonBytes)))
     }
 }

@@ -2,20 +2,26 @@ import Logging
 import PostgresNIO
 
 /// How to reach PostgreSQL: `POSTGRES_HOST`, `POSTGRES_PORT`, `POSTGRES_USER`,
-/// `POSTGRES_PASSWORD`, `POSTGRES_DB`.
+/// `POSTGRES_PASSWORD`, `POSTGRES_DB`, and how many connections to keep open
+/// (`POSTGRES_CONNECTIONS`).
 public struct PostgresSettings: Sendable {
+    public static let defaultConnections = 8
+
     public var host: String
     public var port: Int
     public var username: String
     public var password: String
     public var database: String
+    /// The pool's fixed size: opened at start, kept open, never more.
+    public var connections: Int
 
-    public init(host: String, port: Int, username: String, password: String, database: String) {
+    public init(host: String, port: Int, username: String, password: String, database: String, connections: Int = defaultConnections) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.database = database
+        self.connections = connections
     }
 
     public init(environment: EnvironmentReader) throws {
@@ -24,12 +30,21 @@ public struct PostgresSettings: Sendable {
         self.username = try environment.require("POSTGRES_USER")
         self.password = try environment.require("POSTGRES_PASSWORD")
         self.database = try environment.require("POSTGRES_DB")
+        self.connections = try environment.int("POSTGRES_CONNECTIONS", default: Self.defaultConnections, range: 2...1000)
     }
 
     /// A client for these settings. It is a `Service`: run it in the application's
     /// service group before querying.
+    ///
+    /// The pool has a fixed size and no keep-alive queries. PostgresNIO's pool arms a
+    /// keep-alive timer, and an idle-timeout timer for connections above the minimum,
+    /// each time a connection goes back idle: a task group of two tasks that the next
+    /// lease cancels. Under load that is every request, and it cost about a third of the
+    /// CPU of a read route (BENCHMARKS.md, "Jobs and status: read routes"). A connection
+    /// the server closes is still noticed and replaced at once; one that a network drops
+    /// silently is found by the next query on it.
     public func makeClient(logger: Logger) -> PostgresClient {
-        let configuration = PostgresClient.Configuration(
+        var configuration = PostgresClient.Configuration(
             host: self.host,
             port: self.port,
             username: self.username,
@@ -37,6 +52,9 @@ public struct PostgresSettings: Sendable {
             database: self.database,
             tls: .disable
         )
+        configuration.options.minimumConnections = self.connections
+        configuration.options.maximumConnections = self.connections
+        configuration.options.keepAliveBehavior = nil
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 }

@@ -50,6 +50,22 @@ import Testing
         }
     }
 
+    @Test func readingAJobGivesTheBytesItsCreationAnswered() async throws {
+        try await S.run { client, stack in
+            var headers = S.alice
+            headers[HTTPField.Name("X-Forwarded-Proto")!] = "https"
+            headers[HTTPField.Name("X-Forwarded-Host")!] = "api.example.com"
+            let created = try await client.execute(
+                uri: "/alice/api/v2/jobs/", method: .post, headers: headers,
+                body: ByteBuffer(string: S.jobJSON(name: #"cavity "quoted" \ back/slash é 漢字 🚀"#, fileId: try await stack.upload())))
+            #expect(created.status == .created)
+            let id = try #require(try S.json(created)["id"] as? String)
+            let read = try await client.execute(uri: "/alice/api/v2/jobs/\(id)/", method: .get, headers: headers)
+            #expect(String(buffer: read.body) == String(buffer: created.body))
+            #expect(String(buffer: read.body).contains("https://api.example.com/alice/api/v2/files/"))
+        }
+    }
+
     @Test func everyValidationRuleAnswersWithItsFieldError() async throws {
         try await S.run { client, stack in
             let bobsFile = try await stack.upload(as: "bob")

@@ -13,10 +13,14 @@ public enum TestPostgres {
         return logger
     }()
 
-    /// The server's settings from `POSTGRES_*`, for its maintenance database.
+    /// The server's settings from `POSTGRES_*`, for its maintenance database. Pools keep
+    /// two connections: suites run in parallel, each with applications of its own, and
+    /// every pool opens its connections at start.
     public static func serverSettings() throws -> PostgresSettings {
         do {
-            return try PostgresSettings(environment: EnvironmentReader())
+            var settings = try PostgresSettings(environment: EnvironmentReader())
+            settings.connections = 2
+            return settings
         } catch {
             throw ConfigurationError("\(error). Run the tests with deploy/test.sh, which starts PostgreSQL and sets POSTGRES_*.")
         }

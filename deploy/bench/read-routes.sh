@@ -3,7 +3,8 @@
 # on free ports, creates and submits one job, then measures with wrk `GET jobs/{id}/` and
 # `GET jobs/{id}/statuses/` directly on the jobs and status services and through the dev
 # gateway, next to `pgbench -S` (select-only) on the same PostgreSQL in the same run, and
-# prints req/s, p50/p99 and the ratio to pgbench's rate.
+# prints req/s, p50/p99 and the ratio to pgbench's rate. The jobs service's empty /health
+# route, measured the same way, is the ceiling of any route of the service on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source deploy/lib/scratch-stack.sh
@@ -41,6 +42,7 @@ measure() {  # measure NAME URL HEADER -> "name req/s p50 p99"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); wrk -t2 -c$connections -d${duration}s"
 printf '%-36s %9s %9s %9s %8s\n' "what" "req/s" "p50" "p99" "x pgbench"
 printf '%-36s %9s %9s %9s %8s\n' "pgbench -S (reference)" "$pgbench_tps" "" "" "1.00"
+measure "GET /health direct (no database)" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/health" "X-Consumer-Custom-ID: alice"
 measure "GET jobs/{id}/ direct" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/alice/api/v2/jobs/$job/" "X-Consumer-Custom-ID: alice"
 measure "GET jobs/{id}/statuses/ direct" "http://127.0.0.1:$SIMFORGE_STATUS_PORT/alice/api/v2/jobs/$job/statuses/" "X-Consumer-Custom-ID: alice"
 measure "GET jobs/{id}/ via gateway" "${SIMFORGE_URL}jobs/$job/" "Authorization: Token $SIMFORGE_TOKEN"

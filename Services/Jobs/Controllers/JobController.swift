@@ -42,7 +42,7 @@ struct JobController<Repository: JobRepository> {
         context.logger.info("job created", metadata: ["jobs.id": "\(id)"])
         // Registered with status before the answer, so its statuses/ is an empty page, not 404.
         await self.relay.deliverPending(within: .seconds(1))
-        return try Response.json(Self.render(job, for: request), status: .created)
+        return Response.json(writing: Self.render(job, for: request), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobSummary> {
@@ -72,8 +72,15 @@ struct JobController<Repository: JobRepository> {
         return try page.page(count: count, results: jobs.map(Self.summary), for: request)
     }
 
+    /// The stored spec passed through as JSON, not decoded into a ``Job``: the same bytes
+    /// as ``render(_:for:)`` gives, for a fraction of the work.
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        try Response.json(Self.render(try await self.stored(request, context: context), for: request))
+        let owner = try context.requireUserId()
+        let id = try context.parameters.require("id")
+        guard let spec = try await self.repository.storedSpecJSON(id: id, owner: owner, logger: context.logger) else {
+            throw APIError.notFound()
+        }
+        return Response.json(writing: Self.render(specJSON: try JSONValue(parsing: spec), id: id, owner: owner, for: request))
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -85,7 +92,7 @@ struct JobController<Repository: JobRepository> {
         changed.spec = validated.job
         changed.analysisNames = validated.analysisNames
         switch try await self.repository.update(changed, logger: context.logger) {
-        case .done(let job): return try Response.json(Self.render(job, for: request))
+        case .done(let job): return Response.json(writing: Self.render(job, for: request))
         case .notFound: throw APIError.notFound()
         case .conflict: throw Self.alreadySubmitted
         }
@@ -112,9 +119,9 @@ struct JobController<Repository: JobRepository> {
             // `Pending` should be in the history when we answer; if status is down, the
             // outbox delivers it later.
             await self.relay.deliverPending(within: .seconds(1))
-            return try Response.json(Self.render(job, for: request))
+            return Response.json(writing: Self.render(job, for: request))
         case .unchanged(let job):
-            return try Response.json(Self.render(job, for: request))
+            return Response.json(writing: Self.render(job, for: request))
         case .notFound:
             throw APIError.notFound()
         }
@@ -204,10 +211,37 @@ struct JobController<Repository: JobRepository> {
         for analysis in spec.jobanalyses.indices {
             for file in spec.jobanalyses[analysis].inputFiles.indices {
                 let id = spec.jobanalyses[analysis].inputFiles[file].id
-                spec.jobanalyses[analysis].inputFiles[file].file?.downloadUrl = apiBase + "files/\(id)/contents/"
+                spec.jobanalyses[analysis].inputFiles[file].file?.downloadUrl = Self.downloadURL(apiBase: apiBase, fileId: id)
             }
         }
         return spec
+    }
+
+    /// ``render(_:for:)`` on a stored spec as JSON: an input that carries its File (it has a
+    /// `downloadUrl`) gets the caller's link. The spec is stored as `JSONEncoder.simforge()`
+    /// wrote it from a ``Job``, every field present, so this gives what decoding and encoding
+    /// it gave; a field added to ``Job`` later needs its default written into old rows by a
+    /// migration, or this route would leave it out.
+    static func render(specJSON spec: JSONValue, id: String, owner: String, for request: Request) -> JSONValue {
+        var spec = spec
+        spec["id"] = .string(id)
+        spec["owner"] = .string(owner)
+        let apiBase = PublicURL.apiBase(userId: owner, for: request)
+        spec["jobanalyses"] = spec["jobanalyses"]?.mappingElements { analysis in
+            var analysis = analysis
+            analysis["inputFiles"] = analysis["inputFiles"]?.mappingElements { input in
+                guard input["downloadUrl"] != nil, let fileId = input["id"]?.stringValue else { return input }
+                var input = input
+                input["downloadUrl"] = .string(Self.downloadURL(apiBase: apiBase, fileId: fileId))
+                return input
+            }
+            return analysis
+        }
+        return spec
+    }
+
+    static func downloadURL(apiBase: String, fileId: String) -> String {
+        apiBase + "files/\(fileId)/contents/"
     }
 
     static func summary(_ job: StoredJob) -> JobSummary {

@@ -26,9 +26,16 @@ struct JobPostgresRepository: JobRepository {
     }
 
     func job(id: String, owner: String, logger: Logger) async throws -> StoredJob? {
-        // The hottest read of the service: a prepared statement.
         for try await row in try await self.client.execute(JobByID(id: id, owner: owner), logger: logger) {
             return try Self.storedJob(row)
+        }
+        return nil
+    }
+
+    func storedSpecJSON(id: String, owner: String, logger: Logger) async throws -> String? {
+        // The hottest read of the service: a prepared statement.
+        for try await spec in try await self.client.execute(JobSpecByID(id: id, owner: owner), logger: logger) {
+            return spec
         }
         return nil
     }
@@ -261,5 +268,25 @@ struct JobByID: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         try row.decode(Row.self)
+    }
+}
+
+/// The stored spec of one job of one owner, by id.
+struct JobSpecByID: PostgresPreparedStatement {
+    static let sql = "SELECT spec::text FROM jobs.jobs WHERE id = $1 AND owner = $2"
+    typealias Row = String
+
+    var id: String
+    var owner: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(self.id)
+        binds.append(self.owner)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(String.self)
     }
 }

@@ -18,12 +18,13 @@ struct StatusController<Repository: StatusRepository> {
         group.get("/jobs/{jobId}/statuses", use: self.history)
     }
 
-    @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
-        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId"))
+    @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        Response.json(writing: try await self.statuses(
+            request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId")))
     }
 
-    @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobStatus> {
-        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil)
+    @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
+        Response.json(writing: try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil))
     }
 
     private func statuses(_ request: Request, context: SimforgeRequestContext, owner: String, jobId: String?) async throws -> Page<JobStatus> {
@@ -49,7 +50,9 @@ struct StatusController<Repository: StatusRepository> {
         let deadline = ContinuousClock.now + .seconds(wait)
         var knownJob = jobId == nil
         while true {
-            let seen = await self.broker.version(of: owner)
+            // A long-poll reads the owner's version before querying, so no announcement falls
+            // between its query and its wait; a plain read does not wait (nor visit the broker).
+            let seen = wait > 0 ? await self.broker.version(of: owner) : nil
             let (count, statuses) = try await self.repository.statuses(owner: owner, jobId: jobId, after: after, page: page, logger: context.logger)
             if count == 0, !knownJob, let jobId {
                 // Nothing to show: is it an empty history, or not the caller's job at all?
@@ -59,7 +62,7 @@ struct StatusController<Repository: StatusRepository> {
                 knownJob = true
             }
             let remaining = deadline - ContinuousClock.now
-            if !statuses.isEmpty || count > 0 || remaining <= .zero {
+            guard statuses.isEmpty, count == 0, remaining > .zero, let seen else {
                 return try page.page(count: count, results: statuses, for: request)
             }
             await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
