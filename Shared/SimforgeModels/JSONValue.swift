@@ -1,20 +1,29 @@
 /// A JSON document as parsed, for passing stored JSON through without decoding it into
 /// model types: members keep their order; numbers keep their text.
 public enum JSONValue: Sendable {
+    /// A string, unescaped.
     case string(String)
-    /// The number as written.
+    /// A number, as written.
     case number(String)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
+    /// An array.
     case array([JSONValue])
+    /// An object's members in the order they came.
     case object([(key: String, value: JSONValue)])
 
+    /// Text that is not JSON.
     public struct ParseError: Error, CustomStringConvertible {
+        /// Where parsing stopped, in UTF-8 bytes.
         public let offset: Int
+        /// `invalid JSON at byte N`.
         public var description: String { "invalid JSON at byte \(self.offset)" }
     }
 
-    /// Parses one JSON value (RFC 8259), surrounded by nothing but whitespace.
+    /// Parses one JSON value (RFC 8259; numbers are only checked to be numbers), surrounded
+    /// by nothing but whitespace.
     public init(parsing text: String) throws {
         var text = text
         self = try text.withUTF8 { bytes in
@@ -44,6 +53,7 @@ public enum JSONValue: Sendable {
         }
     }
 
+    /// The string, if this is one.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil

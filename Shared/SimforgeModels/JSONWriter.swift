@@ -8,13 +8,16 @@ import Foundation
 public struct JSONWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// What has been written so far.
     public private(set) var bytes: [UInt8] = []
     private var needsComma = false
 
+    /// An empty writer with room for `capacity` bytes.
     public init(capacity: Int = 512) {
         self.bytes.reserveCapacity(capacity)
     }
 
+    /// An object whose members `body` writes (``key(_:)`` then a value, in sorted key order).
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
         self.separate()
         self.bytes.append(UInt8(ascii: "{"))
@@ -24,6 +27,7 @@ public struct JSONWriter {
         self.needsComma = true
     }
 
+    /// An array of `items`, each written by `element`.
     public mutating func array<Items: Sequence>(_ items: Items, _ element: (inout JSONWriter, Items.Element) -> Void) {
         self.separate()
         self.bytes.append(UInt8(ascii: "["))
@@ -43,12 +47,14 @@ public struct JSONWriter {
         self.needsComma = false
     }
 
+    /// A string, escaped as the encoder escapes it (slashes left as they are).
     public mutating func string(_ value: String) {
         self.separate()
         self.appendQuoted(value)
         self.needsComma = true
     }
 
+    /// An integer.
     public mutating func int(_ value: some BinaryInteger) {
         self.separate()
         self.bytes.append(contentsOf: String(value).utf8)
@@ -62,18 +68,21 @@ public struct JSONWriter {
         self.needsComma = true
     }
 
+    /// `true` or `false`.
     public mutating func bool(_ value: Bool) {
         self.separate()
         self.bytes.append(contentsOf: value ? "true".utf8 : "false".utf8)
         self.needsComma = true
     }
 
+    /// `null`.
     public mutating func null() {
         self.separate()
         self.bytes.append(contentsOf: "null".utf8)
         self.needsComma = true
     }
 
+    /// A date as ``ISODate`` formats it, the encoder's date strategy.
     public mutating func date(_ value: Date) {
         self.string(ISODate.format(value))
     }
@@ -121,6 +130,7 @@ public struct JSONWriter {
 
 /// A value that writes itself with ``JSONWriter``, exactly as `JSONEncoder.simforge()` encodes it.
 public protocol JSONWritable {
+    /// Writes the value as one JSON value.
     func write(to json: inout JSONWriter)
 }
 

@@ -5,6 +5,7 @@ import PostgresNIO
 /// `POSTGRES_PASSWORD`, `POSTGRES_DB`, and how many connections to keep open
 /// (`POSTGRES_CONNECTIONS`).
 public struct PostgresSettings: Sendable {
+    /// The pool size without `POSTGRES_CONNECTIONS`.
     public static let defaultConnections = 8
 
     public var host: String

@@ -69,7 +69,8 @@ import Testing
 /// ``JSONValue`` reads what PostgreSQL's `jsonb` writes and writes it back as the encoder would.
 @Suite struct JSONValueTests {
     @Test func jsonbTextComesBackAsTheEncodersBytes() throws {
-        let postgres = #"{"id": "J1", "b": [1, -2.5e3, true, false, null, {}, []], "A": {"z": "\"\\\/\b\f\n\r\t\u0001\u001f é \ud83d\ude80", "a": ""}}"#
+        let postgres = #"{"id": "J1", "b": [1, -2.5e3, true, false, null, {}, []], "#
+            + #""A": {"z": "\"\\\/\b\f\n\r\t\u0001\u001f é \ud83d\ude80", "a": ""}}"#
         let value = try JSONValue(parsing: postgres)
         let written = String(decoding: value.jsonBytes, as: UTF8.self)
         #expect(written == #"{"A":{"a":"","z":"\"\\/\b\f\n\r\t\u0001\u001f é 🚀"},"b":[1,-2.5e3,true,false,null,{},[]],"id":"J1"}"#)

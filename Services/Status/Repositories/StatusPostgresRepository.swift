@@ -58,9 +58,13 @@ struct StatusPostgresRepository: StatusRepository {
     }
 
     func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
-        // The hottest read of the service: a prepared statement, page and total in one round trip.
-        let rows = try await self.client.execute(
-            StatusPage(owner: owner, jobId: jobId, after: after, limit: page.limit, offset: page.offset), logger: logger)
+        // The hottest read of the service: prepared statements, page and total in one round trip.
+        let rows = if let jobId {
+            try await self.client.execute(
+                JobHistoryPage(jobId: jobId, owner: owner, after: after, limit: page.limit, offset: page.offset), logger: logger)
+        } else {
+            try await self.client.execute(OwnerFeedPage(owner: owner, after: after, limit: page.limit, offset: page.offset), logger: logger)
+        }
         var statuses: [JobStatus] = []
         var count = 0
         for try await (job, status, date, reason, total) in rows {
@@ -70,26 +74,67 @@ struct StatusPostgresRepository: StatusRepository {
         if statuses.isEmpty && page.offset > 0 {
             // Past the last page: the total still decides between an empty page and 404.
             var binds = PostgresBindings()
+            if let jobId {
+                binds.append(jobId)
+            }
             binds.append(owner)
-            binds.append(jobId)
             binds.append(after.map(PostgresTimestamp.init))
-            count = try await self.client.count(from: "status.job_statuses", where: StatusPage.filter, binds: binds, logger: logger)
+            let filter = jobId == nil ? OwnerFeedPage.filter : JobHistoryPage.filter
+            count = try await self.client.count(from: "status.job_statuses", where: filter, binds: binds, logger: logger)
         }
         return (count, statuses)
     }
 }
 
-/// One page of a history or feed, newest first, with the total alongside (a window count).
-struct StatusPage: PostgresPreparedStatement {
-    static let filter = "owner = $1 AND ($2::text IS NULL OR job_id = $2) AND ($3::timestamptz IS NULL OR status_date > $3)"
-    static let sql = """
-        SELECT job_id, status, status_date, status_reason, count(*) OVER () FROM status.job_statuses WHERE \(filter)
-        ORDER BY status_date DESC, seq DESC LIMIT $4 OFFSET $5
-        """
-    typealias Row = (String, String, Date, String?, Int)
+/// A row of a status page: job, status, date, reason, and the total of the whole list (a
+/// window count, so that page and total take one round trip).
+typealias StatusPageRow = (String, String, Date, String?, Int)
+
+/// The statement of a status page filtered by `filter`, newest first. History and feed are
+/// separate statements so that each keeps a plan on its own index: one statement with an
+/// optional job (`$2 IS NULL OR job_id = $2`) got a generic plan that scanned all of the
+/// owner's statuses to show one job's.
+private func statusPageSQL(filter: String, limit: String, offset: String) -> String {
+    """
+    SELECT job_id, status, status_date, status_reason, count(*) OVER () FROM status.job_statuses WHERE \(filter)
+    ORDER BY status_date DESC, seq DESC LIMIT \(limit) OFFSET \(offset)
+    """
+}
+
+/// One page of a job's history (on the `job_statuses_job` index).
+struct JobHistoryPage: PostgresPreparedStatement {
+    static let filter = "job_id = $1 AND owner = $2 AND ($3::timestamptz IS NULL OR status_date > $3)"
+    static let sql = statusPageSQL(filter: filter, limit: "$4", offset: "$5")
+    typealias Row = StatusPageRow
+
+    var jobId: String
+    var owner: String
+    var after: Date?
+    var limit: Int
+    var offset: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(self.jobId)
+        binds.append(self.owner)
+        binds.append(self.after.map(PostgresTimestamp.init))
+        binds.append(self.limit)
+        binds.append(self.offset)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
+
+/// One page of an owner's changes across jobs (on the `job_statuses_owner` index).
+struct OwnerFeedPage: PostgresPreparedStatement {
+    static let filter = "owner = $1 AND ($2::timestamptz IS NULL OR status_date > $2)"
+    static let sql = statusPageSQL(filter: filter, limit: "$3", offset: "$4")
+    typealias Row = StatusPageRow
 
     var owner: String
-    var jobId: String?
     var after: Date?
     var limit: Int
     var offset: Int
@@ -97,7 +142,6 @@ struct StatusPage: PostgresPreparedStatement {
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(self.owner)
-        binds.append(self.jobId)
         binds.append(self.after.map(PostgresTimestamp.init))
         binds.append(self.limit)
         binds.append(self.offset)
