@@ -55,7 +55,7 @@ struct GatewayResponder: HTTPResponder {
               let match = self.routes.match(method: request.method.rawValue, path: path),
               let upstream = self.upstreams[match.serviceName]
         else {
-            return Self.error(.notFound, "no Route matched with those values")
+            return Self.error(APIError.notFound("no Route matched with those values"))
         }
 
         var limitHeaders: [(String, String)] = []
@@ -82,10 +82,10 @@ struct GatewayResponder: HTTPResponder {
         let key = self.policy.key(authorization: request.headers[.authorization]) { name in
             HTTPField.Name(name).flatMap { request.headers[$0] }
         }
-        guard let key else { return .failure(Refusal(response: Self.error(.unauthorized, "Authentication credentials were not provided."))) }
+        guard let key else { return .failure(Refusal(response: Self.error(.notAuthenticated))) }
         let known = self.policy.consumer(forKey: key)
         if known == nil && !self.policy.hasAnonymousConsumer {
-            return .failure(Refusal(response: Self.error(.unauthorized, "Invalid token.")))
+            return .failure(Refusal(response: Self.error(APIError(.unauthorized, detail: "Invalid token."))))
         }
         if let limiter = self.rateLimiter {
             let identifier = limiter.configuration.limitBy == .ip ? clientAddress : known?.id ?? "anonymous"
@@ -93,14 +93,14 @@ struct GatewayResponder: HTTPResponder {
             limitHeaders = decision.headers
             if !decision.allowed {
                 let status = HTTPResponse.Status(code: limiter.configuration.errorCode)
-                return .failure(Refusal(response: Self.error(status, limiter.configuration.errorMessage)))
+                return .failure(Refusal(response: Self.error(APIError(status, detail: limiter.configuration.errorMessage))))
             }
         }
         switch self.policy.decide(key: key, pathUserID: pathUserID) {
         case .allow(let allowed): return .success(allowed)
-        case .missingCredentials: return .failure(Refusal(response: Self.error(.unauthorized, "Authentication credentials were not provided.")))
-        case .invalidCredentials: return .failure(Refusal(response: Self.error(.unauthorized, "Invalid token.")))
-        case .forbidden: return .failure(Refusal(response: Self.error(.forbidden, "You do not have permission to perform this action.")))
+        case .missingCredentials: return .failure(Refusal(response: Self.error(.notAuthenticated)))
+        case .invalidCredentials: return .failure(Refusal(response: Self.error(APIError(.unauthorized, detail: "Invalid token."))))
+        case .forbidden: return .failure(Refusal(response: Self.error(.permissionDenied)))
         }
     }
 
@@ -123,9 +123,9 @@ struct GatewayResponder: HTTPResponder {
         } catch {
             logger.warning("upstream failed", metadata: ["gateway.service": "\(match.serviceName)", "error": "\(error)"])
             if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
-                return Self.error(.gatewayTimeout, "The upstream server is timing out")
+                return Self.error(APIError(.gatewayTimeout, detail: "The upstream server is timing out"))
             }
-            return Self.error(.badGateway, "An invalid response was received from the upstream server")
+            return Self.error(APIError(.badGateway, detail: "An invalid response was received from the upstream server"))
         }
 
         var headers = HTTPFields()
@@ -170,9 +170,8 @@ struct GatewayResponder: HTTPResponder {
 
     /// A gateway error in the API's shape (Kong renders its own errors so through the
     /// JSON error template of the compose stack).
-    private static func error(_ status: HTTPResponse.Status, _ detail: String) -> Response {
-        let body = (try? JSONSerialization.data(withJSONObject: ["detail": detail])).map { String(decoding: $0, as: UTF8.self) }
-        return Self.json(status, body ?? #"{"detail":"error"}"#)
+    private static func error(_ error: APIError) -> Response {
+        (try? error.response()) ?? Response(status: error.status)
     }
 
     private static func adding(_ headers: [(String, String)], to response: Response) -> Response {

@@ -88,6 +88,11 @@ public struct APIError: Error, Sendable, Equatable {
 
 extension APIError: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try self.response()
+    }
+
+    /// The error as a DRF-style JSON response.
+    public func response() throws -> Response {
         let encoder = JSONEncoder.simforge()
         let data: Data
         switch self.body {

@@ -99,13 +99,7 @@ import Testing
 
     /// Processes whose command line is exactly `arguments`.
     static func processes(_ arguments: [String]) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry in
-            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
-                  data.split(separator: 0).map({ String(decoding: $0, as: UTF8.self) }) == arguments
-            else { return nil }
-            return pid
-        }
+        ProcessTable.pids { $0 == arguments }
     }
 
     @Test(arguments: Backend.allCases)

@@ -79,12 +79,7 @@ import Testing
 
     /// Agents of this job (by command line).
     static func agents(of jobId: String) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry in
-            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return arguments.count == 2 && arguments[0].hasSuffix("simforge-agent") && arguments[1] == jobId ? pid : nil
-        }
+        ProcessTable.pids { $0.count == 2 && $0[0].hasSuffix("simforge-agent") && $0[1] == jobId }
     }
 
     @Test func killingAndRestartingTheJobsServiceMidJobLosesNothingAndRunsNothingTwice() async throws {

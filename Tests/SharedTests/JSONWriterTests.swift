@@ -23,32 +23,6 @@ import Testing
             ]))
     }
 
-    @Test func jobsMatchTheEncoder() throws {
-        let file = File(
-            id: "F1", typeId: 1, name: Self.awkward, dateUploaded: Date(timeIntervalSince1970: 1_700_000_000.123456), relativePath: "a/b.zip",
-            path: "user/user_alice/b-1.zip", encodedEncryptionKey: "a2V5", sharedWith: ["bob", "carol"], decryptedSize: 5_000_000_000,
-            owner: "alice", isUploaded: true, viewInBrowser: false, md5: nil, downloadUrl: "http://h/alice/api/v2/files/F1/contents/")
-        var withMD5 = file
-        withMD5.md5 = "d41d8cd98f00b204e9800998ecf8427e"
-        var analysis = Job.JobAnalysis(
-            analysis: .init(code: "openfoam", version: nil), command: Self.awkward,
-            hardware: .init(coreType: "standard", coresPerSlot: 2, slots: 3, walltime: nil),
-            inputFiles: [.init(id: "F1", decompress: false, file: file), .init(id: "F2"), .init(id: "F3", file: withMD5)],
-            useMpi: true, envVars: ["b": "2", "B": "1", "a10": "x", "a9": "y", "é": Self.awkward, "": "empty"])
-        analysis.preProcessScript = "pre.sh"
-        analysis.postProcessScriptCommand = "post"
-        var job = Job(name: Self.awkward, jobanalyses: [analysis], description: "d", isLowPriority: true, projectId: "p1")
-        try Self.expectSameBytes(job)
-        job.id = "J1"
-        job.owner = "alice"
-        job.jobanalyses.append(Job.JobAnalysis(
-            analysis: .init(code: "user_included", version: "0"), command: "true",
-            hardware: .init(coreType: "hpc", coresPerSlot: 1, slots: 1, walltime: 48,
-                            coreSummary: .init(memoryPerNode: 4000, storagePerNode: 32, numberOfNodes: 1))))
-        job.jobanalyses[1].postProcessScript = "post.sh"
-        try Self.expectSameBytes(job)
-    }
-
     @Test func datesMatchTheFormatItReplaced() {
         var seconds = -86_400.0 * 365 * 60
         while seconds < 86_400.0 * 365 * 300 {

@@ -42,7 +42,7 @@ struct JobController<Repository: JobRepository> {
         context.logger.info("job created", metadata: ["jobs.id": "\(id)"])
         // Registered with status before the answer, so its statuses/ is an empty page, not 404.
         await self.relay.deliverPending(within: .seconds(1))
-        return Response.json(writing: Self.render(job, for: request), status: .created)
+        return try Response.json(Self.render(job, for: request), status: .created)
     }
 
     @Sendable func list(_ request: Request, context: SimforgeRequestContext) async throws -> Page<JobSummary> {
@@ -92,7 +92,7 @@ struct JobController<Repository: JobRepository> {
         changed.spec = validated.job
         changed.analysisNames = validated.analysisNames
         switch try await self.repository.update(changed, logger: context.logger) {
-        case .done(let job): return Response.json(writing: Self.render(job, for: request))
+        case .done(let job): return try Response.json(Self.render(job, for: request))
         case .notFound: throw APIError.notFound()
         case .conflict: throw Self.alreadySubmitted
         }
@@ -119,9 +119,9 @@ struct JobController<Repository: JobRepository> {
             // `Pending` should be in the history when we answer; if status is down, the
             // outbox delivers it later.
             await self.relay.deliverPending(within: .seconds(1))
-            return Response.json(writing: Self.render(job, for: request))
+            return try Response.json(Self.render(job, for: request))
         case .unchanged(let job):
-            return Response.json(writing: Self.render(job, for: request))
+            return try Response.json(Self.render(job, for: request))
         case .notFound:
             throw APIError.notFound()
         }
