@@ -1,16 +1,16 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Takes the request id Kong sent (`X-Request-ID`) or makes one, puts it in the request's
-/// logger metadata (`request.id`) and echoes it on the response, errors included.
+/// Takes the request id Kong sent (`X-Request-ID`) or else Hummingbird's own for the request,
+/// puts it in the request's logger metadata (`request.id`) and echoes it on the response,
+/// errors included.
 public struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     public static var header: HTTPField.Name { HTTPField.Name("X-Request-ID")! }
 
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let requestID = request.headers[Self.header].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? UUID().uuidString.lowercased()
+        let requestID = request.headers[Self.header].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? context.id
         var context = context
         context.logger[metadataKey: "request.id"] = .string(requestID)
         do {

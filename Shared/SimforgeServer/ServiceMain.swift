@@ -20,6 +20,7 @@ public enum ServiceMain {
         ProcessHardening.forbidInspection()
         do {
             let environment = EnvironmentReader()
+            LoggingSystem.bootstrap { label in SimforgeLogHandler(label: label) }
             let logger = try Logger.simforgeRoot(label: name, environment: environment)
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -163,7 +163,9 @@ import Testing
             #expect(given.headers[header] == "req-123")
             let generated = try await client.execute(uri: "/nowhere", method: .get)
             let id = try #require(generated.headers[header])
-            #expect(UUID(uuidString: id) != nil)
+            #expect(id.count > 16 && id.allSatisfy(\.isHexDigit))
+            let next = try await client.execute(uri: "/nowhere", method: .get)
+            #expect(try #require(next.headers[header]) != id)
         }
     }
 
