@@ -23,22 +23,24 @@ public enum ISODate {
         }
         // The digits by hand: `String(format:)` goes through NSString and was most of the
         // cost of a status page.
-        let fields: [(value: Int, width: Int, separator: UInt8)] = [
-            (year, 4, UInt8(ascii: "-")), (Int(parts.tm_mon) + 1, 2, UInt8(ascii: "-")), (Int(parts.tm_mday), 2, UInt8(ascii: "T")),
-            (Int(parts.tm_hour), 2, UInt8(ascii: ":")), (Int(parts.tm_min), 2, UInt8(ascii: ":")), (Int(parts.tm_sec), 2, UInt8(ascii: ".")),
-            (micros, 6, UInt8(ascii: "Z")),
-        ]
         return String(unsafeUninitializedCapacity: 27) { text in
             var end = 0
-            for field in fields {
-                var value = field.value
-                for index in stride(from: end + field.width - 1, through: end, by: -1) {
+            func put(_ value: Int, width: Int, then separator: UInt8) {
+                var value = value
+                for index in stride(from: end + width - 1, through: end, by: -1) {
                     text[index] = UInt8(ascii: "0") + UInt8(value % 10)
                     value /= 10
                 }
-                text[end + field.width] = field.separator
-                end += field.width + 1
+                text[end + width] = separator
+                end += width + 1
             }
+            put(year, width: 4, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mon) + 1, width: 2, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mday), width: 2, then: UInt8(ascii: "T"))
+            put(Int(parts.tm_hour), width: 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_min), width: 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_sec), width: 2, then: UInt8(ascii: "."))
+            put(micros, width: 6, then: UInt8(ascii: "Z"))
             return end
         }
     }

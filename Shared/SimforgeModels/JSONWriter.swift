@@ -109,6 +109,12 @@ public struct JSONWriter {
 
     private mutating func appendQuoted(_ text: String) {
         self.bytes.append(UInt8(ascii: "\""))
+        defer { self.bytes.append(UInt8(ascii: "\"")) }
+        // Most strings need no escape: copy them whole.
+        if !text.utf8.contains(where: Self.needsEscape) {
+            self.bytes.append(contentsOf: text.utf8)
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -124,7 +130,10 @@ public struct JSONWriter {
             default: self.bytes.append(byte)
             }
         }
-        self.bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 }
 
