@@ -31,7 +31,8 @@ let package = Package(
     targets: [
         .target(
             name: "SimforgeModels",
-            path: "Shared/SimforgeModels"
+            path: "Shared/SimforgeModels",
+            swiftSettings: crossModuleOptimization
         ),
         .target(
             name: "SimforgeServer",
@@ -43,6 +44,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -52,7 +54,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Shared/SimforgeServer"
+            path: "Shared/SimforgeServer",
+            swiftSettings: crossModuleOptimization
         ),
         .target(
             name: "CSimforgeProcess",
@@ -104,6 +107,7 @@ let package = Package(
                 "SimforgeServer",
                 "SimforgeProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Services/Jobs"
         ),
@@ -212,3 +216,10 @@ let package = Package(
         ),
     ]
 )
+
+/// The shared libraries' generic code (JSON writing, pages, the read cache) specialized in
+/// the services that use it, in release builds: without it a status page spent a sixth of
+/// its CPU looking up generic metadata at run time (BENCHMARKS.md).
+var crossModuleOptimization: [SwiftSetting] {
+    [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+}

@@ -185,7 +185,7 @@ struct GatewayResponder: HTTPResponder {
 
     private static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = Response.jsonContentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

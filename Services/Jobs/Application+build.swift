@@ -16,7 +16,7 @@ func buildApplication(
     backend: (any ComputeBackend)? = nil
 ) async throws -> some ApplicationProtocol {
     let postgres = configuration.postgres.makeClient(logger: logger)
-    let repository = JobPostgresRepository(client: postgres)
+    let repository = JobPostgresRepository(client: postgres, cachedSpecs: configuration.readCacheEntries)
     let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2), read: .seconds(30))))
     let client = { (url: String) in InternalClient(baseURL: url, token: configuration.internalToken, client: http) }
     let relay = OutboxRelay(repository: repository, status: client(configuration.statusURL), logger: logger)

@@ -16,6 +16,8 @@ struct JobsConfiguration: Sendable {
     var defaultWalltimeHours: Int
     /// Where submitted jobs run; `nil` (`JOBS_BACKEND=none`): they wait `Pending`.
     var execution: Execution?
+    /// `READ_CACHE_ENTRIES` (10 000): how many job specs `GET jobs/{id}/` keeps in memory (0: none).
+    var readCacheEntries: Int
 
     /// How jobs are executed.
     struct Execution: Sendable {
@@ -59,7 +61,8 @@ struct JobsConfiguration: Sendable {
     }
 
     init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String, catalogURL: String, filesURL: String,
-         statusURL: String, defaultWalltimeHours: Int = 48, execution: Execution? = nil) {
+         statusURL: String, defaultWalltimeHours: Int = 48, execution: Execution? = nil,
+         readCacheEntries: Int = ReadCacheSettings.defaultEntries) {
         self.http = http
         self.postgres = postgres
         self.internalToken = internalToken
@@ -68,6 +71,7 @@ struct JobsConfiguration: Sendable {
         self.statusURL = statusURL
         self.defaultWalltimeHours = defaultWalltimeHours
         self.execution = execution
+        self.readCacheEntries = readCacheEntries
     }
 
     init(environment: EnvironmentReader) throws {
@@ -78,6 +82,7 @@ struct JobsConfiguration: Sendable {
         self.filesURL = try environment.require("FILES_URL")
         self.statusURL = try environment.require("STATUS_URL")
         self.defaultWalltimeHours = try environment.int("JOBS_DEFAULT_WALLTIME_HOURS", default: 48, range: 1...8760)
+        self.readCacheEntries = try ReadCacheSettings.entries(environment)
 
         let backend: Execution.Backend
         switch environment.string("JOBS_BACKEND", default: "local") {

@@ -12,7 +12,7 @@ func buildApplication(
     registry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
     let postgres = configuration.postgres.makeClient(logger: logger)
-    let repository = StatusPostgresRepository(client: postgres)
+    let repository = StatusPostgresRepository(client: postgres, cachedHistories: configuration.readCacheEntries)
     let broker = StatusBroker()
     let router = SimforgeHTTP.makeRouter()
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
@@ -22,5 +22,5 @@ func buildApplication(
 
     return SimforgeHTTP.makeApplication(
         name: "status", router: router, http: configuration.http, postgres: postgres, migrations: StatusMigrations.runner,
-        services: [StatusListener(client: postgres, broker: broker, logger: logger)], logger: logger)
+        services: [StatusListener(client: postgres, broker: broker, repository: repository, logger: logger)], logger: logger)
 }

@@ -43,10 +43,12 @@ actor StatusBroker {
 }
 
 /// Listens on the status channel (PostgreSQL LISTEN/NOTIFY) for the whole life of the
-/// service, on a connection of its own, and tells the broker; reconnects after a failure.
+/// service, on a connection of its own, tells the broker and drops the owner's cached
+/// histories (another replica may have written them); reconnects after a failure.
 struct StatusListener: Service {
     let client: PostgresClient
     let broker: StatusBroker
+    let repository: StatusPostgresRepository
     let logger: Logger
 
     func run() async throws {
@@ -56,6 +58,7 @@ struct StatusListener: Service {
                     try await self.client.withConnection { connection in
                         try await connection.listen(on: StatusChannel.name) { notifications in
                             for try await notification in notifications {
+                                self.repository.invalidateCachedHistories(owner: notification.payload)
                                 await self.broker.announce(owner: notification.payload)
                             }
                         }

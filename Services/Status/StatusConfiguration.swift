@@ -6,16 +6,22 @@ struct StatusConfiguration: Sendable {
     var postgres: PostgresSettings
     /// `INTERNAL_TOKEN`: what `/internal/...` callers (the jobs service) must present.
     var internalToken: String
+    /// `READ_CACHE_ENTRIES` (10 000): how many jobs' histories `GET jobs/{id}/statuses/`
+    /// keeps in memory (0: none).
+    var readCacheEntries: Int
 
-    init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String) {
+    init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String,
+         readCacheEntries: Int = ReadCacheSettings.defaultEntries) {
         self.http = http
         self.postgres = postgres
         self.internalToken = internalToken
+        self.readCacheEntries = readCacheEntries
     }
 
     init(environment: EnvironmentReader) throws {
         self.http = try HTTPServerConfiguration(environment: environment, defaultPort: 8084)
         self.postgres = try PostgresSettings(environment: environment)
         self.internalToken = try environment.require("INTERNAL_TOKEN")
+        self.readCacheEntries = try ReadCacheSettings.entries(environment)
     }
 }

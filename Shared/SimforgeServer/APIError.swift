@@ -100,7 +100,7 @@ extension APIError: HTTPResponseError {
         case .fields(let fields): data = try encoder.encode(fields)
         }
         var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = Response.jsonContentType
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

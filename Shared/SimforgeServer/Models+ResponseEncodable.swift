@@ -13,11 +13,14 @@ extension AnalysisVersionEnvironment: ResponseGenerator, ResponseEncodable {}
 extension File: ResponseGenerator, ResponseEncodable {}
 
 extension Response {
+    /// The content type of every JSON answer.
+    public static let jsonContentType = "application/json; charset=utf-8"
+
     /// A JSON response with the API's encoder, for statuses other than 200 or bodies built
     /// outside a `ResponseEncodable` return.
     public static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: [.contentType: Self.jsonContentType],
             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.simforge().encode(value))))
     }
 }
@@ -27,7 +30,7 @@ extension Response {
     /// without Codable's encoder (the hot read routes).
     public static func json(writing value: some JSONWritable, status: HTTPResponse.Status = .ok) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            status: status, headers: [.contentType: Self.jsonContentType],
             body: .init(byteBuffer: ByteBuffer(bytes: value.jsonBytes)))
     }
 }

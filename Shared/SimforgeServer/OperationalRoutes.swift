@@ -39,7 +39,7 @@ public struct OperationalRoutes<Context: RequestContext>: Sendable {
 
     private static func json(status: HTTPResponse.Status, _ body: String) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = Response.jsonContentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

@@ -116,6 +116,34 @@ import Testing
         }
     }
 
+    /// `GET jobs/{id}/` answers from the jobs service's read cache: it must follow PATCH and
+    /// DELETE at once, keep owners apart, and make links for each caller's address.
+    @Test func readsFollowPatchAndDeleteAndEachCallersAddress() async throws {
+        try await S.run { client, stack in
+            let id = try #require(try S.json(try await Self.create(client, S.jobJSON(fileId: try await stack.upload())))["id"] as? String)
+            func read(host: String = "api.example.com", as user: String = "alice") async throws -> TestResponse {
+                try await client.execute(uri: "/\(user)/api/v2/jobs/\(id)/", method: .get, headers: [
+                    HTTPField.Name("X-Consumer-Custom-ID")!: user, HTTPField.Name("X-Forwarded-Host")!: host,
+                    HTTPField.Name("X-Forwarded-Proto")!: "https",
+                ])
+            }
+            #expect(try S.json(try await read())["name"] as? String == "cavity")
+            #expect(try await read(as: "bob").status == .notFound)
+            #expect(String(buffer: try await read(host: "other.example.com").body).contains("https://other.example.com/alice/api/v2/files/"))
+            #expect(String(buffer: try await read().body).contains("https://api.example.com/alice/api/v2/files/"))
+
+            let renamed = try await client.execute(
+                uri: "/alice/api/v2/jobs/\(id)/", method: .patch, headers: S.alice, body: ByteBuffer(string: S.jobJSON(name: "renamed", fileId: nil)))
+            #expect(renamed.status == .ok)
+            let afterPatch = try await read()
+            #expect(try S.json(afterPatch)["name"] as? String == "renamed")
+            #expect(!String(buffer: afterPatch.body).contains("/files/"))
+
+            #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/", method: .delete, headers: S.alice).status == .noContent)
+            #expect(try await read().status == .notFound)
+        }
+    }
+
     @Test func patchDeleteAndStopFollowTheLifecycle() async throws {
         try await S.run { client, stack in
             let id = try #require(try S.json(try await Self.create(client, S.jobJSON(fileId: nil)))["id"] as? String)

@@ -161,4 +161,96 @@ import Testing
             #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(5))
         }
     }
+
+    /// Two status services on one database: a replica keeping histories in its read cache,
+    /// and one reading every page from PostgreSQL.
+    static func runCachedAndPlain(
+        _ body: @escaping @Sendable (_ cached: any TestClientProtocol, _ plain: any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await TestPostgres.withFreshDatabase { settings async throws in
+            func app(cacheEntries: Int) async throws -> some ApplicationProtocol {
+                try await buildApplication(
+                    configuration: StatusConfiguration(
+                        http: .init(host: "127.0.0.1", port: 0), postgres: settings, internalToken: Self.token, readCacheEntries: cacheEntries),
+                    logger: Logger(label: "status-test"), registry: PrometheusCollectorRegistry())
+            }
+            let cached = try await app(cacheEntries: 100)
+            let plain = try await app(cacheEntries: 0)
+            try await cached.test(.live) { cachedClient in
+                try await plain.test(.live) { plainClient in
+                    try await body(cachedClient, plainClient)
+                }
+            }
+        }
+    }
+
+    /// Every page of a history, as alice and as bob, with `after` on exact stored dates:
+    /// status and bytes from each service (links made for the same forwarded host).
+    static func answers(_ client: any TestClientProtocol, job: String, afterDates: [String]) async throws -> [String] {
+        var queries = ["", "?page_size=2", "?page_size=2&page=2", "?page_size=2&page=3", "?page=5"]
+        for date in afterDates {
+            queries += ["?after=\(date)", "?after=\(date)&page_size=1&page=2"]
+        }
+        var answers: [String] = []
+        for user in ["alice", "bob"] {
+            let headers: HTTPFields = [
+                HTTPField.Name("X-Consumer-Custom-ID")!: user, HTTPField.Name("X-Forwarded-Host")!: "api.example.com",
+                HTTPField.Name("X-Forwarded-Proto")!: "https",
+            ]
+            for query in queries {
+                let response = try await client.execute(uri: "/\(user)/api/v2/jobs/\(job)/statuses/\(query)", method: .get, headers: headers)
+                answers.append("\(user) \(query): \(response.status.code) \(String(buffer: response.body))")
+            }
+        }
+        return answers
+    }
+
+    @Test func aCachedHistoryAnswersWhatTheDatabaseAnswersAndFollowsEveryWrite() async throws {
+        try await Self.runCachedAndPlain { cached, plain in
+            try await Self.post(cached, [
+                Self.event("JobA01", "Pending", at: 1), Self.event("JobA01", "Queued", at: 2.000001),
+                Self.event("JobA01", "Started", at: 3.5), Self.event("JobA01", "Executing", at: 3.500001),
+                Self.event("JobB02", "Pending", at: 1, owner: "bob"),
+            ])
+            func dates() async throws -> [String] {
+                let page = try JSONSerialization.jsonObject(with: Data(buffer: try await plain.execute(
+                    uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice).body)) as? [String: Any]
+                return (page?["results"] as? [[String: Any]] ?? []).compactMap { $0["statusDate"] as? String }
+            }
+            func expectSameAnswers(_ comment: Comment) async throws {
+                let expected = try await Self.answers(plain, job: "JobA01", afterDates: try await dates())
+                #expect(try await Self.answers(cached, job: "JobA01", afterDates: try await dates()) == expected, comment)
+            }
+            try await expectSameAnswers("first reads")
+            try await expectSameAnswers("from the cache")
+
+            // A write through the caching replica shows in its next read.
+            try await Self.post(cached, [Self.event("JobA01", "Completed", at: 4, reason: "Completed \"fine\"")])
+            try await expectSameAnswers("after a write through the caching replica")
+
+            // A write through the other replica reaches the cache through its notification.
+            try await Self.post(plain, [Self.event("JobA01", "Stopping", at: 5)])
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(2)
+            var seen: [String] = []
+            while clock.now < deadline {
+                seen = try Self.page(try await cached.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice))
+                    .results.map(\.status)
+                if seen.first == "Stopping" { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(seen == ["Stopping", "Completed", "Executing", "Started", "Queued", "Pending"])
+            try await expectSameAnswers("after a write through the other replica")
+
+            // Forgotten (deleted) through the other replica: gone from the cache as well.
+            let forget = try await plain.execute(uri: "/internal/jobs/JobA01", method: .delete, headers: Self.internalHeaders)
+            #expect(forget.status == .noContent)
+            var status = HTTPResponse.Status.ok
+            while clock.now < deadline + .seconds(2), status != .notFound {
+                status = try await cached.execute(uri: "/alice/api/v2/jobs/JobA01/statuses/", method: .get, headers: Self.alice).status
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(status == .notFound)
+        }
+    }
 }

@@ -77,10 +77,14 @@ struct JobController<Repository: JobRepository> {
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
         let owner = try context.requireUserId()
         let id = try context.parameters.require("id")
-        guard let spec = try await self.repository.storedSpecJSON(id: id, owner: owner, logger: context.logger) else {
+        guard let spec = try await self.repository.storedSpec(id: id, owner: owner, logger: context.logger) else {
             throw APIError.notFound()
         }
-        return Response.json(writing: Self.render(specJSON: try JSONValue(parsing: spec), id: id, owner: owner, for: request))
+        let apiBase = PublicURL.apiBase(userId: owner, for: request)
+        let body = spec.answer(apiBase: apiBase) { json in
+            ByteBuffer(bytes: Self.render(specJSON: json, id: id, owner: owner, apiBase: apiBase).jsonBytes)
+        }
+        return Response(status: .ok, headers: [.contentType: Response.jsonContentType], body: .init(byteBuffer: body))
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -222,11 +226,10 @@ struct JobController<Repository: JobRepository> {
     /// wrote it from a ``Job``, every field present, so this gives what decoding and encoding
     /// it gave; a field added to ``Job`` later needs its default written into old rows by a
     /// migration, or this route would leave it out.
-    static func render(specJSON spec: JSONValue, id: String, owner: String, for request: Request) -> JSONValue {
+    static func render(specJSON spec: JSONValue, id: String, owner: String, apiBase: String) -> JSONValue {
         var spec = spec
         spec["id"] = .string(id)
         spec["owner"] = .string(owner)
-        let apiBase = PublicURL.apiBase(userId: owner, for: request)
         spec["jobanalyses"] = spec["jobanalyses"]?.mappingElements { analysis in
             var analysis = analysis
             analysis["inputFiles"] = analysis["inputFiles"]?.mappingElements { input in

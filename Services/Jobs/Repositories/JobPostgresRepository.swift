@@ -4,9 +4,17 @@ import PostgresNIO
 import SimforgeModels
 import SimforgeServer
 
-/// ``JobRepository`` on the `jobs` schema.
+/// ``JobRepository`` on the `jobs` schema. Job specs read by id are kept in a
+/// ``ReadCache``: only ``update(_:logger:)`` and ``delete(id:owner:logger:)`` change or remove
+/// a stored spec, and both invalidate it (one jobs replica: DESIGN.md).
 struct JobPostgresRepository: JobRepository {
     let client: PostgresClient
+    let specs: ReadCache<String, StoredSpec>
+
+    init(client: PostgresClient, cachedSpecs: Int = ReadCacheSettings.defaultEntries) {
+        self.client = client
+        self.specs = ReadCache(name: "job_specs", capacity: cachedSpecs)
+    }
 
     static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, backend_ref"
 
@@ -32,12 +40,15 @@ struct JobPostgresRepository: JobRepository {
         return nil
     }
 
-    func storedSpecJSON(id: String, owner: String, logger: Logger) async throws -> String? {
-        // The hottest read of the service: a prepared statement.
-        for try await spec in try await self.client.execute(JobSpecByID(id: id, owner: owner), logger: logger) {
-            return spec
+    func storedSpec(id: String, owner: String, logger: Logger) async throws -> StoredSpec? {
+        // The hottest read of the service: cached, a prepared statement when not.
+        let stored = try await self.specs.value(for: id) {
+            for try await (owner, spec) in try await self.client.execute(JobSpecByID(id: id), logger: logger) {
+                return StoredSpec(owner: owner, json: try JSONValue(parsing: spec))
+            }
+            return nil
         }
-        return nil
+        return stored?.owner == owner ? stored : nil
     }
 
     func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
@@ -64,6 +75,7 @@ struct JobPostgresRepository: JobRepository {
 
     func update(_ job: StoredJob, logger: Logger) async throws -> ChangeOutcome {
         let spec = try Self.encode(job.spec)
+        defer { self.specs.invalidate(job.id) }
         return try await self.client.withTransaction(logger: logger) { connection -> ChangeOutcome in
             guard let current = try await Self.lock(id: job.id, owner: job.owner, on: connection, logger: logger) else { return .notFound }
             guard current.state == .created else { return .conflict(current.state) }
@@ -79,6 +91,7 @@ struct JobPostgresRepository: JobRepository {
 
     func delete(id: String, owner: String, logger: Logger) async throws -> ChangeOutcome {
         let payload = try Self.encode(JobRegistration(jobId: id, owner: owner))
+        defer { self.specs.invalidate(id) }
         return try await self.client.withTransaction(logger: logger) { connection -> ChangeOutcome in
             guard let current = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
             guard !current.state.isActive else { return .conflict(current.state) }
@@ -271,22 +284,20 @@ struct JobByID: PostgresPreparedStatement {
     }
 }
 
-/// The stored spec of one job of one owner, by id.
+/// The owner and stored spec of one job, by id.
 struct JobSpecByID: PostgresPreparedStatement {
-    static let sql = "SELECT spec::text FROM jobs.jobs WHERE id = $1 AND owner = $2"
-    typealias Row = String
+    static let sql = "SELECT owner, spec::text FROM jobs.jobs WHERE id = $1"
+    typealias Row = (String, String)
 
     var id: String
-    var owner: String
 
     func makeBindings() throws -> PostgresBindings {
         var binds = PostgresBindings()
         binds.append(self.id)
-        binds.append(self.owner)
         return binds
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
-        try row.decode(String.self)
+        try row.decode(Row.self)
     }
 }

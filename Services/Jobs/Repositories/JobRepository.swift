@@ -10,8 +10,8 @@ protocol JobRepository: Sendable {
     /// Inserts a new job (state `created`) and its registration for the status service.
     func create(_ job: StoredJob, logger: Logger) async throws
     func job(id: String, owner: String, logger: Logger) async throws -> StoredJob?
-    /// The job's spec as stored (JSON text), for answering without decoding it.
-    func storedSpecJSON(id: String, owner: String, logger: Logger) async throws -> String?
+    /// The job's spec as stored, for answering without decoding it into a ``Job``.
+    func storedSpec(id: String, owner: String, logger: Logger) async throws -> StoredSpec?
     /// The owner's jobs, newest first.
     func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
         -> (count: Int, items: [StoredJob])

@@ -4,9 +4,26 @@ import PostgresNIO
 import SimforgeModels
 import SimforgeServer
 
-/// ``StatusRepository`` on the `status` schema.
+/// ``StatusRepository`` on the `status` schema. Jobs' histories read by id are kept in a
+/// ``ReadCache``: ``store(_:logger:)`` and ``forget(jobId:logger:)`` invalidate what they
+/// change, and ``StatusListener`` what other replicas change (their notifications).
 struct StatusPostgresRepository: StatusRepository {
+    /// A job's whole history, newest first, and its owner, checked on every read.
+    struct OwnedHistory: Sendable {
+        var owner: String
+        var statuses: [JobStatus]
+    }
+
+    /// Longer histories are not cached (a job has a handful of statuses per run).
+    static let cachedHistoryLimit = 200
+
     let client: PostgresClient
+    let histories: ReadCache<String, OwnedHistory>
+
+    init(client: PostgresClient, cachedHistories: Int = ReadCacheSettings.defaultEntries) {
+        self.client = client
+        self.histories = ReadCache(name: "job_histories", capacity: cachedHistories)
+    }
 
     func register(_ job: JobRegistration, logger: Logger) async throws {
         try await self.client.query(
@@ -15,14 +32,24 @@ struct StatusPostgresRepository: StatusRepository {
     }
 
     func forget(jobId: String, logger: Logger) async throws {
+        defer { self.histories.invalidate(jobId) }
         try await self.client.withTransaction(logger: logger) { connection in
             try await connection.query("DELETE FROM status.job_statuses WHERE job_id = \(jobId)", logger: logger).drain()
-            try await connection.query("DELETE FROM status.jobs WHERE job_id = \(jobId)", logger: logger).drain()
+            let owners = try await connection.query("DELETE FROM status.jobs WHERE job_id = \(jobId) RETURNING owner", logger: logger)
+            // Tells the other replicas to drop the history from their caches.
+            for try await owner in owners.decode(String.self) {
+                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(owner))", logger: logger).drain()
+            }
         }
     }
 
     func store(_ events: [JobStatusEvent], logger: Logger) async throws -> Int {
-        try await self.client.withTransaction(logger: logger) { connection in
+        defer {
+            for jobId in Set(events.map(\.jobId)) {
+                self.histories.invalidate(jobId)
+            }
+        }
+        return try await self.client.withTransaction(logger: logger) { connection in
             var stored = 0
             var owners = Set<String>()
             for event in events {
@@ -57,8 +84,22 @@ struct StatusPostgresRepository: StatusRepository {
         return false
     }
 
+    /// Drops the cached histories of `owner`'s jobs: another replica stored or forgot some.
+    func invalidateCachedHistories(owner: String) {
+        self.histories.invalidate { $1.owner == owner }
+    }
+
     func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
-        // The hottest read of the service: prepared statements, page and total in one round trip.
+        // The hottest read of the service: a job's history from the cache, or prepared
+        // statements with page and total in one round trip.
+        if let jobId, let history = try await self.cachedHistory(jobId: jobId, logger: logger) {
+            guard history.owner == owner else { return (0, []) }
+            let newer = after.map { after in
+                let after = after.wholeMicroseconds
+                return history.statuses.prefix { $0.statusDate.wholeMicroseconds > after }
+            } ?? history.statuses[...]
+            return (newer.count, Array(newer.dropFirst(page.offset).prefix(page.limit)))
+        }
         let rows = if let jobId {
             try await self.client.execute(
                 JobHistoryPage(jobId: jobId, owner: owner, after: after, limit: page.limit, offset: page.offset), logger: logger)
@@ -83,6 +124,46 @@ struct StatusPostgresRepository: StatusRepository {
             count = try await self.client.count(from: "status.job_statuses", where: filter, binds: binds, logger: logger)
         }
         return (count, statuses)
+    }
+}
+
+extension StatusPostgresRepository {
+    /// The job's history from the cache or the database; `nil` when it is empty or too long
+    /// to cache.
+    private func cachedHistory(jobId: String, logger: Logger) async throws -> OwnedHistory? {
+        try await self.histories.value(for: jobId) {
+            var history: OwnedHistory?
+            let limit = Self.cachedHistoryLimit
+            for try await (owner, status, date, reason) in try await self.client.execute(JobHistory(jobId: jobId, limit: limit + 1), logger: logger) {
+                history = history ?? OwnedHistory(owner: owner, statuses: [])
+                history?.statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason))
+            }
+            return (history?.statuses.count ?? 0) > limit ? nil : history
+        }
+    }
+}
+
+/// A job's whole history (up to `limit` entries) and its owner, newest first (on the
+/// `job_statuses_job` index).
+struct JobHistory: PostgresPreparedStatement {
+    static let sql = """
+        SELECT owner, status, status_date, status_reason FROM status.job_statuses WHERE job_id = $1
+        ORDER BY status_date DESC, seq DESC LIMIT $2
+        """
+    typealias Row = (String, String, Date, String?)
+
+    var jobId: String
+    var limit: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(self.jobId)
+        binds.append(self.limit)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
     }
 }
 

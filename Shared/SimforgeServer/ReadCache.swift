@@ -1,0 +1,102 @@
+import Metrics
+import NIOConcurrencyHelpers
+
+/// A bounded in-memory cache of what a hot read route loads from the database, kept
+/// coherent with the writes that go through the same process.
+///
+/// The owner of the cached data calls ``invalidate(_:)`` after each write that changes an
+/// entry, before the write's caller gets an answer. A read that misses loads the value with
+/// ``value(for:orLoad:)``, which stores it only if nothing was invalidated while it was
+/// being loaded: a load that started before a write and returns after it never leaves its
+/// stale value behind. Writes made by other processes reach it through ``invalidate(where:)``
+/// (the services call it from a PostgreSQL notification).
+///
+/// When it holds more than `capacity` entries, the least recently used eighth goes. A
+/// capacity of 0 turns it off: every read loads.
+public final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct Entry {
+        var value: Value
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// Counts reads, for least-recently-used eviction.
+        var clock: UInt64 = 0
+        /// Bumped by every invalidation: a load stores its value only if this did not move.
+        var generation: UInt64 = 0
+    }
+
+    public let capacity: Int
+    private let state = NIOLockedValueBox(State())
+    private let hits: Counter
+    private let misses: Counter
+
+    /// - Parameter name: the `cache` label of its `simforge_read_cache_{hits,misses}_total` metrics.
+    public init(name: String, capacity: Int) {
+        self.capacity = capacity
+        self.hits = Counter(label: "simforge_read_cache_hits_total", dimensions: [("cache", name)])
+        self.misses = Counter(label: "simforge_read_cache_misses_total", dimensions: [("cache", name)])
+    }
+
+    public var count: Int {
+        self.state.withLockedValue { $0.entries.count }
+    }
+
+    /// The cached value for `key`, else the one `load` reads (stored for the next read when
+    /// it is not `nil`). `load` runs without the lock held.
+    public func value(for key: Key, orLoad load: () async throws -> Value?) async rethrows -> Value? {
+        guard self.capacity > 0 else { return try await load() }
+        let (cached, generation) = self.state.withLockedValue { state -> (Value?, UInt64) in
+            state.clock &+= 1
+            guard var entry = state.entries[key] else { return (nil, state.generation) }
+            entry.lastUse = state.clock
+            state.entries[key] = entry
+            return (entry.value, state.generation)
+        }
+        if let cached {
+            self.hits.increment()
+            return cached
+        }
+        self.misses.increment()
+        guard let value = try await load() else { return nil }
+        self.state.withLockedValue { state in
+            guard state.generation == generation else { return }
+            state.entries[key] = Entry(value: value, lastUse: state.clock)
+            if state.entries.count > self.capacity {
+                Self.evictLeastRecentlyUsed(&state, keeping: self.capacity - self.capacity / 8)
+            }
+        }
+        return value
+    }
+
+    /// Forgets `key`'s value, and fails every load under way.
+    public func invalidate(_ key: Key) {
+        self.state.withLockedValue { state in
+            state.generation &+= 1
+            state.entries[key] = nil
+        }
+    }
+
+    /// Forgets every value `isStale` picks, and fails every load under way.
+    public func invalidate(where isStale: (Key, Value) -> Bool) {
+        self.state.withLockedValue { state in
+            state.generation &+= 1
+            state.entries = state.entries.filter { !isStale($0.key, $0.value.value) }
+        }
+    }
+
+    private static func evictLeastRecentlyUsed(_ state: inout State, keeping count: Int) {
+        let byUse = state.entries.sorted { $0.value.lastUse > $1.value.lastUse }
+        state.entries = Dictionary(uniqueKeysWithValues: byUse.prefix(count).map { ($0.key, $0.value) })
+    }
+}
+
+/// `READ_CACHE_ENTRIES`: the size of a service's ``ReadCache`` (0 turns it off).
+public enum ReadCacheSettings {
+    public static let defaultEntries = 10_000
+
+    public static func entries(_ environment: EnvironmentReader) throws -> Int {
+        try environment.int("READ_CACHE_ENTRIES", default: Self.defaultEntries, range: 0...10_000_000)
+    }
+}
