@@ -107,7 +107,6 @@ let package = Package(
                 "SimforgeServer",
                 "SimforgeProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Services/Jobs"
         ),

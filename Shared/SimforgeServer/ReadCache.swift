@@ -1,4 +1,5 @@
 import Metrics
+import NIOCore
 import NIOConcurrencyHelpers
 
 /// A bounded in-memory cache of what a hot read route loads from the database, kept
@@ -98,5 +99,25 @@ public enum ReadCacheSettings {
 
     public static func entries(_ environment: EnvironmentReader) throws -> Int {
         try environment.int("READ_CACHE_ENTRIES", default: Self.defaultEntries, range: 0...10_000_000)
+    }
+}
+
+/// The last answer rendered from a cached value, and what it was rendered for (a cached
+/// value stays as it is until it is replaced, so the same request gets the same bytes).
+/// Polls repeat the same request through the same address: they answer without rendering.
+public final class LastAnswer: Sendable {
+    private let last = NIOLockedValueBox<(request: String, body: ByteBuffer)?>(nil)
+
+    public init() {}
+
+    /// The last answer when it was rendered for `request`, else what `render` makes (kept
+    /// for the next call; nothing is kept when it throws).
+    public func body(for request: String, render: () throws -> ByteBuffer) rethrows -> ByteBuffer {
+        if let last = self.last.withLockedValue({ $0 }), last.request == request {
+            return last.body
+        }
+        let body = try render()
+        self.last.withLockedValue { $0 = (request, body) }
+        return body
     }
 }

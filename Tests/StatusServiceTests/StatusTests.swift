@@ -202,6 +202,11 @@ import Testing
                 answers.append("\(user) \(query): \(response.status.code) \(String(buffer: response.body))")
             }
         }
+        // The same request through another address: its own links.
+        let elsewhere = try await client.execute(uri: "/alice/api/v2/jobs/\(job)/statuses/?page_size=1", method: .get, headers: [
+            HTTPField.Name("X-Consumer-Custom-ID")!: "alice", HTTPField.Name("X-Forwarded-Host")!: "other.example.com",
+        ])
+        answers.append("elsewhere: \(elsewhere.status.code) \(String(buffer: elsewhere.body))")
         return answers
     }
 

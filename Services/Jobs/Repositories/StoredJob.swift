@@ -1,7 +1,6 @@
 import Foundation
-import NIOConcurrencyHelpers
-import NIOCore
 import SimforgeModels
+import SimforgeServer
 
 /// A jobs row.
 struct StoredJob: Sendable {
@@ -19,28 +18,17 @@ struct StoredJob: Sendable {
     var backendReference: String? = nil
 }
 
-/// A job's spec as stored, as JSON (not decoded into a ``Job``), with the last answer of
+/// A job's spec as stored, as JSON (not decoded into a ``Job``), and the last answer of
 /// `GET jobs/{id}/` rendered from it: the answer changes only with the spec and with the
-/// address the caller used, and callers almost always come through the same gateway.
+/// address the caller used.
 final class StoredSpec: Sendable {
     let owner: String
     let json: JSONValue
-    private let lastAnswer = NIOLockedValueBox<(apiBase: String, body: ByteBuffer)?>(nil)
+    let lastAnswer = LastAnswer()
 
     init(owner: String, json: JSONValue) {
         self.owner = owner
         self.json = json
-    }
-
-    /// The answer for callers whose API base is `apiBase`: the last one when it was
-    /// rendered for the same base, else what `render` makes of the spec.
-    func answer(apiBase: String, render: (JSONValue) -> ByteBuffer) -> ByteBuffer {
-        if let last = self.lastAnswer.withLockedValue({ $0 }), last.apiBase == apiBase {
-            return last.body
-        }
-        let body = render(self.json)
-        self.lastAnswer.withLockedValue { $0 = (apiBase, body) }
-        return body
     }
 }
 

@@ -19,15 +19,14 @@ struct StatusController<Repository: StatusRepository> {
     }
 
     @Sendable func history(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        Response.json(writing: try await self.statuses(
-            request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId")))
+        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: try context.parameters.require("jobId"))
     }
 
     @Sendable func feed(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
-        Response.json(writing: try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil))
+        try await self.statuses(request, context: context, owner: try context.requireUserId(), jobId: nil)
     }
 
-    private func statuses(_ request: Request, context: SimforgeRequestContext, owner: String, jobId: String?) async throws -> Page<JobStatus> {
+    private func statuses(_ request: Request, context: SimforgeRequestContext, owner: String, jobId: String?) async throws -> Response {
         let page = try PageRequest(request: request)
         let query = request.uri.queryParameters
         var errors: [String: FieldErrors] = [:]
@@ -53,6 +52,22 @@ struct StatusController<Repository: StatusRepository> {
             // A long-poll reads the owner's version before querying, so no announcement falls
             // between its query and its wait; a plain read does not wait (nor visit the broker).
             let seen = wait > 0 ? await self.broker.version(of: owner) : nil
+            let remaining = deadline - ContinuousClock.now
+            if let jobId, let history = try await self.repository.history(jobId: jobId, logger: context.logger) {
+                // Most reads: a short history kept in memory, paged here; a poll repeating
+                // the last request gets the same bytes.
+                guard history.owner == owner else { throw APIError.notFound() }
+                let newer = history.statuses(after: after)
+                if newer.isEmpty, remaining > .zero, let seen {
+                    await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
+                    continue
+                }
+                let body = try history.lastAnswer.body(for: PublicURL.origin(of: request) + request.uri.description) {
+                    let results = Array(newer.dropFirst(page.offset).prefix(page.limit))
+                    return ByteBuffer(bytes: try page.page(count: newer.count, results: results, for: request).jsonBytes)
+                }
+                return Response(status: .ok, headers: [.contentType: Response.jsonContentType], body: .init(byteBuffer: body))
+            }
             let (count, statuses) = try await self.repository.statuses(owner: owner, jobId: jobId, after: after, page: page, logger: context.logger)
             if count == 0, !knownJob, let jobId {
                 // Nothing to show: is it an empty history, or not the caller's job at all?
@@ -61,9 +76,8 @@ struct StatusController<Repository: StatusRepository> {
                 }
                 knownJob = true
             }
-            let remaining = deadline - ContinuousClock.now
             guard statuses.isEmpty, count == 0, remaining > .zero, let seen else {
-                return try page.page(count: count, results: statuses, for: request)
+                return Response.json(writing: try page.page(count: count, results: statuses, for: request))
             }
             await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
         }

@@ -8,17 +8,11 @@ import SimforgeServer
 /// ``ReadCache``: ``store(_:logger:)`` and ``forget(jobId:logger:)`` invalidate what they
 /// change, and ``StatusListener`` what other replicas change (their notifications).
 struct StatusPostgresRepository: StatusRepository {
-    /// A job's whole history, newest first, and its owner, checked on every read.
-    struct OwnedHistory: Sendable {
-        var owner: String
-        var statuses: [JobStatus]
-    }
-
     /// Longer histories are not cached (a job has a handful of statuses per run).
     static let cachedHistoryLimit = 200
 
     let client: PostgresClient
-    let histories: ReadCache<String, OwnedHistory>
+    let histories: ReadCache<String, JobHistory>
 
     init(client: PostgresClient, cachedHistories: Int = ReadCacheSettings.defaultEntries) {
         self.client = client
@@ -89,17 +83,23 @@ struct StatusPostgresRepository: StatusRepository {
         self.histories.invalidate { $1.owner == owner }
     }
 
-    func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
-        // The hottest read of the service: a job's history from the cache, or prepared
-        // statements with page and total in one round trip.
-        if let jobId, let history = try await self.cachedHistory(jobId: jobId, logger: logger) {
-            guard history.owner == owner else { return (0, []) }
-            let newer = after.map { after in
-                let after = after.wholeMicroseconds
-                return history.statuses.prefix { $0.statusDate.wholeMicroseconds > after }
-            } ?? history.statuses[...]
-            return (newer.count, Array(newer.dropFirst(page.offset).prefix(page.limit)))
+    func history(jobId: String, logger: Logger) async throws -> JobHistory? {
+        try await self.histories.value(for: jobId) {
+            var owner: String?
+            var statuses: [JobStatus] = []
+            let limit = Self.cachedHistoryLimit
+            for try await (jobOwner, status, date, reason) in try await self.client.execute(
+                WholeJobHistory(jobId: jobId, limit: limit + 1), logger: logger) {
+                owner = jobOwner
+                statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason))
+            }
+            guard let owner, statuses.count <= limit else { return nil }
+            return JobHistory(owner: owner, statuses: statuses)
         }
+    }
+
+    func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus]) {
+        // Prepared statements, page and total in one round trip.
         let rows = if let jobId {
             try await self.client.execute(
                 JobHistoryPage(jobId: jobId, owner: owner, after: after, limit: page.limit, offset: page.offset), logger: logger)
@@ -127,25 +127,9 @@ struct StatusPostgresRepository: StatusRepository {
     }
 }
 
-extension StatusPostgresRepository {
-    /// The job's history from the cache or the database; `nil` when it is empty or too long
-    /// to cache.
-    private func cachedHistory(jobId: String, logger: Logger) async throws -> OwnedHistory? {
-        try await self.histories.value(for: jobId) {
-            var history: OwnedHistory?
-            let limit = Self.cachedHistoryLimit
-            for try await (owner, status, date, reason) in try await self.client.execute(JobHistory(jobId: jobId, limit: limit + 1), logger: logger) {
-                history = history ?? OwnedHistory(owner: owner, statuses: [])
-                history?.statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason))
-            }
-            return (history?.statuses.count ?? 0) > limit ? nil : history
-        }
-    }
-}
-
 /// A job's whole history (up to `limit` entries) and its owner, newest first (on the
 /// `job_statuses_job` index).
-struct JobHistory: PostgresPreparedStatement {
+struct WholeJobHistory: PostgresPreparedStatement {
     static let sql = """
         SELECT owner, status, status_date, status_reason FROM status.job_statuses WHERE job_id = $1
         ORDER BY status_date DESC, seq DESC LIMIT $2

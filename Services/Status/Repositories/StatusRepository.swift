@@ -13,8 +13,30 @@ protocol StatusRepository: Sendable {
     /// how many were new.
     func store(_ events: [JobStatusEvent], logger: Logger) async throws -> Int
     func jobExists(jobId: String, owner: String, logger: Logger) async throws -> Bool
+    /// A job's whole history, when it has one and it is short enough to keep in memory
+    /// (from a cache: ask again rather than keep it).
+    func history(jobId: String, logger: Logger) async throws -> JobHistory?
     /// The owner's statuses (of one job, when given) newer than `after`, newest first.
     func statuses(owner: String, jobId: String?, after: Date?, page: PageRequest, logger: Logger) async throws -> (count: Int, items: [JobStatus])
+}
+
+/// A job's whole history, newest first, its owner (checked on every read), and the last
+/// answer paged from it.
+final class JobHistory: Sendable {
+    let owner: String
+    let statuses: [JobStatus]
+    let lastAnswer = LastAnswer()
+
+    init(owner: String, statuses: [JobStatus]) {
+        self.owner = owner
+        self.statuses = statuses
+    }
+
+    /// The statuses dated after `date` (compared on whole microseconds, as PostgreSQL does).
+    func statuses(after date: Date?) -> ArraySlice<JobStatus> {
+        guard let after = date?.wholeMicroseconds else { return self.statuses[...] }
+        return self.statuses.prefix { $0.statusDate.wholeMicroseconds > after }
+    }
 }
 
 /// The PostgreSQL channel the status service notifies on; the payload is the owner.
