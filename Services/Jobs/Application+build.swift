@@ -24,7 +24,13 @@ func buildApplication(
         catalog: client(configuration.catalogURL), files: client(configuration.filesURL), jobTokenSecret: configuration.internalToken,
         defaultWalltimeHours: configuration.defaultWalltimeHours)
 
-    var services: [any Service] = [HTTPClientService(client: http), OutboxRelayService(relay: relay)]
+    var services: [any Service] = [
+        HTTPClientService(client: http), OutboxRelayService(relay: relay),
+        // Jobs deleted through other replicas leave this one's read cache.
+        NotificationListener(
+            client: postgres, channel: JobSpecChannel.name, logger: logger,
+            listening: { repository.invalidateCachedSpecs() }, received: { id in repository.invalidateCachedSpecs(id: id) }),
+    ]
     let execution = configuration.execution
     let launch = execution.map { AgentLaunch(execution: $0, filesURL: configuration.filesURL, catalogURL: configuration.catalogURL) }
     var backend = backend

@@ -22,5 +22,14 @@ func buildApplication(
 
     return SimforgeHTTP.makeApplication(
         name: "status", router: router, http: configuration.http, postgres: postgres, migrations: StatusMigrations.runner,
-        services: [StatusListener(client: postgres, broker: broker, repository: repository, logger: logger)], logger: logger)
+        services: [
+            // New statuses from any replica wake long-polls and drop the owner's cached histories.
+            NotificationListener(
+                client: postgres, channel: StatusChannel.name, logger: logger,
+                listening: { repository.invalidateCachedHistories() },
+                received: { owner in
+                    repository.invalidateCachedHistories(owner: owner)
+                    await broker.announce(owner: owner)
+                }),
+        ], logger: logger)
 }

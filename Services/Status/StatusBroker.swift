@@ -1,7 +1,4 @@
 import Foundation
-import Logging
-import PostgresNIO
-import ServiceLifecycle
 
 /// Wakes long-polling requests when their owner's history grows. Each owner has a
 /// version, bumped by every notification; a request reads the version before it queries,
@@ -39,36 +36,5 @@ actor StatusBroker {
 
     private func expire(_ id: UUID, owner: String) {
         self.waiters[owner]?.removeValue(forKey: id)?.resume()
-    }
-}
-
-/// Listens on the status channel (PostgreSQL LISTEN/NOTIFY) for the whole life of the
-/// service, on a connection of its own, tells the broker and drops the owner's cached
-/// histories (another replica may have written them); reconnects after a failure.
-struct StatusListener: Service {
-    let client: PostgresClient
-    let broker: StatusBroker
-    let repository: StatusPostgresRepository
-    let logger: Logger
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.client.withConnection { connection in
-                        try await connection.listen(on: StatusChannel.name) { notifications in
-                            for try await notification in notifications {
-                                self.repository.invalidateCachedHistories(owner: notification.payload)
-                                await self.broker.announce(owner: notification.payload)
-                            }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    self.logger.warning("status listener lost its connection; reconnecting", metadata: ["error": "\(String(reflecting: error))"])
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
-        }
     }
 }

@@ -40,14 +40,27 @@ public final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         self.misses = Counter(label: "simforge_read_cache_misses_total", dimensions: [("cache", name)])
     }
 
+    /// What a load found.
+    public enum Loaded {
+        /// A value kept for the next reads.
+        case keep(Value)
+        /// A value answered but not kept: it may still change in ways the cache is not told of.
+        case once(Value)
+    }
+
     public var count: Int {
         self.state.withLockedValue { $0.entries.count }
     }
 
-    /// The cached value for `key`, else the one `load` reads (stored for the next read when
-    /// it is not `nil`). `load` runs without the lock held.
-    public func value(for key: Key, orLoad load: () async throws -> Value?) async rethrows -> Value? {
-        guard self.capacity > 0 else { return try await load() }
+    /// The cached value for `key`, else the one `load` reads (`nil`: there is none). `load`
+    /// runs without the lock held.
+    public func value(for key: Key, orLoad load: () async throws -> Loaded?) async rethrows -> Value? {
+        guard self.capacity > 0 else {
+            switch try await load() {
+            case .keep(let value), .once(let value): return value
+            case nil: return nil
+            }
+        }
         let (cached, generation) = self.state.withLockedValue { state -> (Value?, UInt64) in
             state.clock &+= 1
             guard var entry = state.entries[key] else { return (nil, state.generation) }
@@ -60,7 +73,12 @@ public final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
             return cached
         }
         self.misses.increment()
-        guard let value = try await load() else { return nil }
+        let value: Value
+        switch try await load() {
+        case .keep(let loaded): value = loaded
+        case .once(let loaded): return loaded
+        case nil: return nil
+        }
         self.state.withLockedValue { state in
             guard state.generation == generation else { return }
             state.entries[key] = Entry(value: value, lastUse: state.clock)

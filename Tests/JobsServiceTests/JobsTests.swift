@@ -4,7 +4,9 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SimforgeModels
+import SimforgeServer
 import SimforgeTestSupport
+import Synchronization
 import Testing
 @testable import JobsService
 
@@ -141,6 +143,49 @@ import Testing
 
             #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/", method: .delete, headers: S.alice).status == .noContent)
             #expect(try await read().status == .notFound)
+        }
+    }
+
+    /// Another jobs replica (its repository and listener, here) keeps a spec only once the
+    /// job is submitted, and drops it when the job is deleted through this one.
+    @Test func anotherReplicasCacheKeepsSubmittedSpecsUntilTheyAreDeleted() async throws {
+        try await S.run { client, stack in
+            let id = try #require(try S.json(try await Self.create(client, S.jobJSON(fileId: nil)))["id"] as? String)
+            try await TestPostgres.withClient(stack.postgres) { postgres async throws in
+                let replica = JobPostgresRepository(client: postgres)
+                let started = Mutex(false)
+                let listener = Task {
+                    try await NotificationListener(
+                        client: postgres, channel: JobSpecChannel.name, logger: S.logger("listener"),
+                        listening: {
+                            replica.invalidateCachedSpecs()
+                            started.withLock { $0 = true }
+                        },
+                        received: { id in replica.invalidateCachedSpecs(id: id) }
+                    ).run()
+                }
+                while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                let logger = S.logger("replica")
+
+                #expect(try await replica.storedSpec(id: id, owner: "alice", logger: logger) != nil)
+                #expect(replica.specs.count == 0)
+                #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/submit/", method: .post, headers: S.alice).status == .ok)
+                #expect(try await replica.storedSpec(id: id, owner: "alice", logger: logger) != nil)
+                #expect(replica.specs.count == 1)
+                #expect(try await replica.storedSpec(id: id, owner: "bob", logger: logger) == nil)
+
+                #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/stop/", method: .post, headers: S.alice).status == .accepted)
+                #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/", method: .delete, headers: S.alice).status == .noContent)
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(2)
+                while replica.specs.count > 0, clock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(replica.specs.count == 0)
+                #expect(try await replica.storedSpec(id: id, owner: "alice", logger: logger) == nil)
+                listener.cancel()
+                _ = try? await listener.value
+            }
         }
     }
 

@@ -23,13 +23,13 @@ import Testing
     @Test func aValueIsLoadedOnceUntilItIsInvalidated() async {
         let cache = ReadCache<String, String>(name: "test", capacity: 10)
         let loader = Loader()
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#1")
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#1")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#1")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#1")
         #expect(loader.count == 1)
         cache.invalidate("a")
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#2")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#2")
         cache.invalidate { key, _ in key == "a" }
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#3")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#3")
     }
 
     @Test func nothingIsKeptOfALoadThatFindsNothing() async {
@@ -48,36 +48,44 @@ import Testing
         let stale = await cache.value(for: "a") {
             let value = loader.load("a")
             cache.invalidate("b")
-            return value
+            return .keep(value)
         }
         #expect(stale == "a#1")
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#2")
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#2")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#2")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#2")
     }
 
     @Test func theLeastRecentlyUsedGoFirstAndTheCapacityHolds() async {
         let cache = ReadCache<String, String>(name: "test", capacity: 8)
         let loader = Loader()
         for index in 0..<8 {
-            _ = await cache.value(for: "k\(index)") { loader.load("k\(index)") }
+            _ = await cache.value(for: "k\(index)") { .keep(loader.load("k\(index)")) }
         }
-        _ = await cache.value(for: "k0") { loader.load("k0") }  // k0 is now the most recent
+        _ = await cache.value(for: "k0") { .keep(loader.load("k0")) }  // k0 is now the most recent
         #expect(loader.count == 8)
-        _ = await cache.value(for: "k8") { loader.load("k8") }  // over capacity: k1 goes
+        _ = await cache.value(for: "k8") { .keep(loader.load("k8")) }  // over capacity: k1 goes
         #expect(cache.count == 7)
-        #expect(await cache.value(for: "k0") { loader.load("k0") } == "k0#1")
-        #expect(await cache.value(for: "k1") { loader.load("k1") } == "k1#10")
+        #expect(await cache.value(for: "k0") { .keep(loader.load("k0")) } == "k0#1")
+        #expect(await cache.value(for: "k1") { .keep(loader.load("k1")) } == "k1#10")
         for index in 0..<100 {
-            _ = await cache.value(for: "x\(index)") { loader.load("x\(index)") }
+            _ = await cache.value(for: "x\(index)") { .keep(loader.load("x\(index)")) }
             #expect(cache.count <= 8)
         }
+    }
+
+    @Test func aValueLoadedForOnceIsNotKept() async {
+        let cache = ReadCache<String, String>(name: "test", capacity: 10)
+        let loader = Loader()
+        #expect(await cache.value(for: "draft") { .once(loader.load("draft")) } == "draft#1")
+        #expect(await cache.value(for: "draft") { .keep(loader.load("draft")) } == "draft#2")
+        #expect(await cache.value(for: "draft") { .keep(loader.load("draft")) } == "draft#2")
     }
 
     @Test func aCapacityOfZeroLoadsEveryTime() async {
         let cache = ReadCache<String, String>(name: "test", capacity: 0)
         let loader = Loader()
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#1")
-        #expect(await cache.value(for: "a") { loader.load("a") } == "a#2")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#1")
+        #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#2")
         #expect(cache.count == 0)
     }
 }

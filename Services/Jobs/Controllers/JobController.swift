@@ -81,8 +81,8 @@ struct JobController<Repository: JobRepository> {
             throw APIError.notFound()
         }
         let apiBase = PublicURL.apiBase(userId: owner, for: request)
-        let body = spec.lastAnswer.body(for: apiBase) {
-            ByteBuffer(bytes: Self.render(specJSON: spec.json, id: id, owner: owner, apiBase: apiBase).jsonBytes)
+        let body = try spec.lastAnswer.body(for: apiBase) {
+            ByteBuffer(bytes: Self.render(specJSON: try JSONValue(parsing: spec.text), id: id, owner: owner, apiBase: apiBase).jsonBytes)
         }
         return Response(status: .ok, headers: [.contentType: Response.jsonContentType], body: .init(byteBuffer: body))
     }

@@ -4,9 +4,10 @@ import PostgresNIO
 import SimforgeModels
 import SimforgeServer
 
-/// ``JobRepository`` on the `jobs` schema. Job specs read by id are kept in a
-/// ``ReadCache``: only ``update(_:logger:)`` and ``delete(id:owner:logger:)`` change or remove
-/// a stored spec, and both invalidate it (one jobs replica: DESIGN.md).
+/// ``JobRepository`` on the `jobs` schema. The specs of submitted jobs, read by id, are kept
+/// in a ``ReadCache``: once submitted a spec never changes, and only
+/// ``delete(id:owner:logger:)`` removes it, dropping it from this replica's cache before it
+/// answers and from the others' through a notification on ``JobSpecChannel``.
 struct JobPostgresRepository: JobRepository {
     let client: PostgresClient
     let specs: ReadCache<String, StoredSpec>
@@ -43,12 +44,23 @@ struct JobPostgresRepository: JobRepository {
     func storedSpec(id: String, owner: String, logger: Logger) async throws -> StoredSpec? {
         // The hottest read of the service: cached, a prepared statement when not.
         let stored = try await self.specs.value(for: id) {
-            for try await (owner, spec) in try await self.client.execute(JobSpecByID(id: id), logger: logger) {
-                return StoredSpec(owner: owner, json: try JSONValue(parsing: spec))
+            for try await (owner, state, spec) in try await self.client.execute(JobSpecByID(id: id), logger: logger) {
+                let stored = StoredSpec(owner: owner, text: spec)
+                // Not submitted yet: PATCH may still change it.
+                return state == JobState.created.rawValue ? .once(stored) : .keep(stored)
             }
             return nil
         }
         return stored?.owner == owner ? stored : nil
+    }
+
+    /// Drops the cached spec of job `id` (another replica deleted it), or all of them.
+    func invalidateCachedSpecs(id: String? = nil) {
+        if let id {
+            self.specs.invalidate(id)
+        } else {
+            self.specs.invalidate { _, _ in true }
+        }
     }
 
     func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
@@ -75,7 +87,6 @@ struct JobPostgresRepository: JobRepository {
 
     func update(_ job: StoredJob, logger: Logger) async throws -> ChangeOutcome {
         let spec = try Self.encode(job.spec)
-        defer { self.specs.invalidate(job.id) }
         return try await self.client.withTransaction(logger: logger) { connection -> ChangeOutcome in
             guard let current = try await Self.lock(id: job.id, owner: job.owner, on: connection, logger: logger) else { return .notFound }
             guard current.state == .created else { return .conflict(current.state) }
@@ -96,6 +107,7 @@ struct JobPostgresRepository: JobRepository {
             guard let current = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
             guard !current.state.isActive else { return .conflict(current.state) }
             try await connection.query("DELETE FROM jobs.jobs WHERE id = \(id)", logger: logger).drain()
+            try await connection.query("SELECT pg_notify(\(JobSpecChannel.name), \(id))", logger: logger).drain()
             try await Self.enqueue(.forget, jobId: id, payload: payload, on: connection, logger: logger)
             return .done(current)
         }
@@ -284,10 +296,10 @@ struct JobByID: PostgresPreparedStatement {
     }
 }
 
-/// The owner and stored spec of one job, by id.
+/// The owner, state and stored spec of one job, by id.
 struct JobSpecByID: PostgresPreparedStatement {
-    static let sql = "SELECT owner, spec::text FROM jobs.jobs WHERE id = $1"
-    typealias Row = (String, String)
+    static let sql = "SELECT owner, state, spec::text FROM jobs.jobs WHERE id = $1"
+    typealias Row = (String, String, String)
 
     var id: String
 

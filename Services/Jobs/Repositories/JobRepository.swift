@@ -43,6 +43,12 @@ protocol JobRepository: Sendable {
     func markDelivered(_ sequence: [Int64], logger: Logger) async throws
 }
 
+/// The PostgreSQL channel the jobs service notifies on when a job is deleted; the payload
+/// is the job's id.
+enum JobSpecChannel {
+    static let name = "simforge_job_specs"
+}
+
 enum ChangeOutcome: Sendable {
     case done(StoredJob)
     case notFound

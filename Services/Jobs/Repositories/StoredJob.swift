@@ -18,17 +18,17 @@ struct StoredJob: Sendable {
     var backendReference: String? = nil
 }
 
-/// A job's spec as stored, as JSON (not decoded into a ``Job``), and the last answer of
+/// A job's spec as stored (JSON text, not decoded into a ``Job``), and the last answer of
 /// `GET jobs/{id}/` rendered from it: the answer changes only with the spec and with the
 /// address the caller used.
 final class StoredSpec: Sendable {
     let owner: String
-    let json: JSONValue
+    let text: String
     let lastAnswer = LastAnswer()
 
-    init(owner: String, json: JSONValue) {
+    init(owner: String, text: String) {
         self.owner = owner
-        self.json = json
+        self.text = text
     }
 }
 

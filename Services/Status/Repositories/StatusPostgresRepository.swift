@@ -6,7 +6,7 @@ import SimforgeServer
 
 /// ``StatusRepository`` on the `status` schema. Jobs' histories read by id are kept in a
 /// ``ReadCache``: ``store(_:logger:)`` and ``forget(jobId:logger:)`` invalidate what they
-/// change, and ``StatusListener`` what other replicas change (their notifications).
+/// change, and the service's ``NotificationListener`` what other replicas change.
 struct StatusPostgresRepository: StatusRepository {
     /// Longer histories are not cached (a job has a handful of statuses per run).
     static let cachedHistoryLimit = 200
@@ -78,9 +78,10 @@ struct StatusPostgresRepository: StatusRepository {
         return false
     }
 
-    /// Drops the cached histories of `owner`'s jobs: another replica stored or forgot some.
-    func invalidateCachedHistories(owner: String) {
-        self.histories.invalidate { $1.owner == owner }
+    /// Drops the cached histories of `owner`'s jobs (another replica stored or forgot some),
+    /// or all of them.
+    func invalidateCachedHistories(owner: String? = nil) {
+        self.histories.invalidate { owner == nil || $1.owner == owner }
     }
 
     func history(jobId: String, logger: Logger) async throws -> JobHistory? {
@@ -94,7 +95,7 @@ struct StatusPostgresRepository: StatusRepository {
                 statuses.append(JobStatus(status: status, statusDate: date, statusReason: reason))
             }
             guard let owner, statuses.count <= limit else { return nil }
-            return JobHistory(owner: owner, statuses: statuses)
+            return .keep(JobHistory(owner: owner, statuses: statuses))
         }
     }
 
