@@ -20,6 +20,13 @@ analysis_count() {
 
 for name in postgres files catalog status jobs gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
 grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
+# Job commands run on this host as an unprivileged user: the database's trusted admin
+# socket and its password-protected TCP port must both refuse them.
+for host in "$SIMFORGE_DATA_DIR/postgres" 127.0.0.1; do
+    if runuser -u nobody -- psql -X -w -h "$host" -p "$SIMFORGE_PG_PORT" -U postgres -d simforge -c 'SELECT 1' >/dev/null 2>&1; then
+        fail "a local user reached PostgreSQL as its superuser through $host"
+    fi
+done
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh

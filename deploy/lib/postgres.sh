@@ -1,7 +1,9 @@
 # PostgreSQL helpers for deploy/test.sh and deploy/run-local.sh (source this file).
 # The server refuses to run as root, so it runs as the `postgres` system user; its data
 # folder is owned by that user. TCP on 127.0.0.1 with password (scram) auth; the unix
-# socket (in the data's parent folder) trusts local admin tasks.
+# socket (in the data's parent folder) trusts local admin tasks, so that folder and the
+# socket are the `postgres` user's alone: job commands run on this host (as `nobody`, or
+# any other local user) must not reach the database as its superuser.
 
 PG_OS_USER=${PG_OS_USER:-postgres}
 
@@ -34,8 +36,9 @@ pg_start() {
     local root=$1 port=$2 bin
     shift 2
     bin=$(pg_bin)
+    chmod 700 "$root"
     as_pg "$bin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 60 start \
-        -o "-p $port -k $root -c listen_addresses=127.0.0.1 $*" >/dev/null
+        -o "-p $port -k $root -c unix_socket_permissions=0700 -c listen_addresses=127.0.0.1 $*" >/dev/null
 }
 
 # pg_stop ROOT: fast shutdown if running.
