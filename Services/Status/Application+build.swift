@@ -23,12 +23,13 @@ func buildApplication(
     return SimforgeHTTP.makeApplication(
         name: "status", router: router, http: configuration.http, postgres: postgres, migrations: StatusMigrations.runner,
         services: [
-            // New statuses from any replica wake long-polls and drop the owner's cached histories.
+            // New statuses from any replica drop the job's cached history and wake the owner's long-polls.
             NotificationListener(
                 client: postgres, channel: StatusChannel.name, logger: logger,
                 listening: { repository.invalidateCachedHistories() },
-                received: { owner in
-                    repository.invalidateCachedHistories(owner: owner)
+                received: { payload in
+                    guard let (jobId, owner) = StatusChannel.parse(payload) else { return }
+                    repository.invalidateCachedHistories(jobId: jobId)
                     await broker.announce(owner: owner)
                 }),
         ], logger: logger)

@@ -9,8 +9,9 @@ import NIOConcurrencyHelpers
 /// entry, before the write's caller gets an answer. A read that misses loads the value with
 /// ``value(for:orLoad:)``, which stores it only if nothing was invalidated while it was
 /// being loaded: a load that started before a write and returns after it never leaves its
-/// stale value behind. Writes made by other processes reach it through ``invalidate(where:)``
-/// (the services call it from a PostgreSQL notification).
+/// stale value behind. Writes made by other processes reach it through the same calls (the
+/// services make them on PostgreSQL notifications, and ``invalidateAll()`` when they may
+/// have missed some).
 ///
 /// When it holds more than `capacity` entries, the least recently used eighth goes. A
 /// capacity of 0 turns it off: every read loads.
@@ -97,11 +98,11 @@ public final class ReadCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
         }
     }
 
-    /// Forgets every value `isStale` picks, and fails every load under way.
-    public func invalidate(where isStale: (Key, Value) -> Bool) {
+    /// Forgets every value, and fails every load under way.
+    public func invalidateAll() {
         self.state.withLockedValue { state in
             state.generation &+= 1
-            state.entries = state.entries.filter { !isStale($0.key, $0.value.value) }
+            state.entries.removeAll()
         }
     }
 

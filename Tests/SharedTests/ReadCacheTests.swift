@@ -28,7 +28,7 @@ import Testing
         #expect(loader.count == 1)
         cache.invalidate("a")
         #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#2")
-        cache.invalidate { key, _ in key == "a" }
+        cache.invalidateAll()
         #expect(await cache.value(for: "a") { .keep(loader.load("a")) } == "a#3")
     }
 

@@ -147,6 +147,13 @@ import Testing
         }
     }
 
+    @Test func aNotificationNamesTheJobAndItsOwner() {
+        let payload = StatusChannel.payload(jobId: "JobA01", owner: "alice smith")
+        #expect(StatusChannel.parse(payload)?.jobId == "JobA01")
+        #expect(StatusChannel.parse(payload)?.owner == "alice smith")
+        #expect(StatusChannel.parse("alice") == nil)
+    }
+
     @Test func aWaitThatRunsOutReturnsAnEmptyPage() async throws {
         try await Self.run { client in
             try await Self.post(client, [Self.event("JobA01", "Pending", at: 1)])

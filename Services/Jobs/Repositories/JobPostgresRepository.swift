@@ -59,7 +59,7 @@ struct JobPostgresRepository: JobRepository {
         if let id {
             self.specs.invalidate(id)
         } else {
-            self.specs.invalidate { _, _ in true }
+            self.specs.invalidateAll()
         }
     }
 

@@ -32,7 +32,8 @@ struct StatusPostgresRepository: StatusRepository {
             let owners = try await connection.query("DELETE FROM status.jobs WHERE job_id = \(jobId) RETURNING owner", logger: logger)
             // Tells the other replicas to drop the history from their caches.
             for try await owner in owners.decode(String.self) {
-                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(owner))", logger: logger).drain()
+                let payload = StatusChannel.payload(jobId: jobId, owner: owner)
+                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(payload))", logger: logger).drain()
             }
         }
     }
@@ -45,7 +46,7 @@ struct StatusPostgresRepository: StatusRepository {
         }
         return try await self.client.withTransaction(logger: logger) { connection in
             var stored = 0
-            var owners = Set<String>()
+            var changed = Set<String>()
             for event in events {
                 try await connection.query(
                     "INSERT INTO status.jobs (job_id, owner) VALUES (\(event.jobId), \(event.owner)) ON CONFLICT (job_id) DO NOTHING",
@@ -61,12 +62,12 @@ struct StatusPostgresRepository: StatusRepository {
                     logger: logger)
                 for try await _ in rows {
                     stored += 1
-                    owners.insert(event.owner)
+                    changed.insert(StatusChannel.payload(jobId: event.jobId, owner: event.owner))
                 }
             }
             // Delivered at commit: waiters never see a notification before the rows.
-            for owner in owners {
-                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(owner))", logger: logger).drain()
+            for payload in changed {
+                try await connection.query("SELECT pg_notify(\(StatusChannel.name), \(payload))", logger: logger).drain()
             }
             return stored
         }
@@ -78,10 +79,13 @@ struct StatusPostgresRepository: StatusRepository {
         return false
     }
 
-    /// Drops the cached histories of `owner`'s jobs (another replica stored or forgot some),
-    /// or all of them.
-    func invalidateCachedHistories(owner: String? = nil) {
-        self.histories.invalidate { owner == nil || $1.owner == owner }
+    /// Drops the cached history of job `jobId` (another replica changed it), or all of them.
+    func invalidateCachedHistories(jobId: String? = nil) {
+        if let jobId {
+            self.histories.invalidate(jobId)
+        } else {
+            self.histories.invalidateAll()
+        }
     }
 
     func history(jobId: String, logger: Logger) async throws -> JobHistory? {

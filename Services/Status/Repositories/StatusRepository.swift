@@ -39,7 +39,18 @@ final class JobHistory: Sendable {
     }
 }
 
-/// The PostgreSQL channel the status service notifies on; the payload is the owner.
+/// The PostgreSQL channel the status service notifies on: a job's history changed. The
+/// payload is the job's id and its owner, separated by a space (ids are base62).
 enum StatusChannel {
     static let name = "simforge_job_statuses"
+
+    static func payload(jobId: String, owner: String) -> String {
+        "\(jobId) \(owner)"
+    }
+
+    /// The job and owner of a payload; `nil` for anything else.
+    static func parse(_ payload: String) -> (jobId: String, owner: String)? {
+        guard let space = payload.firstIndex(of: " ") else { return nil }
+        return (String(payload[..<space]), String(payload[payload.index(after: space)...]))
+    }
 }
