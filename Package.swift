@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "status", targets: ["StatusService"]),
         .executable(name: "dev-gateway", targets: ["DevGateway"]),
         .executable(name: "simforge-agent", targets: ["JobAgent"]),
+        .executable(name: "simforge", targets: ["SimforgeCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -35,9 +37,21 @@ let package = Package(
             swiftSettings: crossModuleOptimization
         ),
         .target(
+            name: "SimforgeFailover",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/SimforgeFailover"
+        ),
+        .target(
             name: "SimforgeServer",
             dependencies: [
                 "SimforgeModels",
+                "SimforgeFailover",
                 "SimforgeProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -70,6 +84,7 @@ let package = Package(
             name: "JobAgent",
             dependencies: [
                 "SimforgeModels",
+                "SimforgeFailover",
                 "SimforgeProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -79,6 +94,18 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             path: "Services/Agent"
+        ),
+        .executableTarget(
+            name: "SimforgeCLI",
+            dependencies: [
+                "SimforgeModels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Services/CLI"
         ),
         .executableTarget(
             name: "CatalogService",
@@ -94,9 +121,11 @@ let package = Package(
             dependencies: [
                 "SimforgeModels",
                 "SimforgeServer",
+                "SimforgeFailover",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Services/Files"
         ),
@@ -105,6 +134,7 @@ let package = Package(
             dependencies: [
                 "SimforgeModels",
                 "SimforgeServer",
+                "SimforgeFailover",
                 "SimforgeProcess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -119,6 +149,7 @@ let package = Package(
             name: "DevGateway",
             dependencies: [
                 "SimforgeServer",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -127,7 +158,13 @@ let package = Package(
         .target(
             name: "SimforgeTestSupport",
             dependencies: [
+                "SimforgeModels",
                 "SimforgeServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -139,7 +176,10 @@ let package = Package(
             dependencies: [
                 "SimforgeModels",
                 "SimforgeServer",
+                "SimforgeFailover",
                 "SimforgeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -185,8 +225,19 @@ let package = Package(
             path: "Tests/JobsServiceTests"
         ),
         .testTarget(
+            name: "SimforgeCLITests",
+            dependencies: ["SimforgeCLI", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Tests/SimforgeCLITests"
+        ),
+        .testTarget(
             name: "AgentTests",
-            dependencies: ["JobAgent", "SimforgeTestSupport"],
+            dependencies: [
+                "JobAgent",
+                "SimforgeFailover",
+                "SimforgeTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             path: "Tests/AgentTests"
         ),
         .testTarget(

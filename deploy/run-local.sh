@@ -6,17 +6,22 @@
 #                                ready, print how to call the API. Harmless when already up.
 #   deploy/run-local.sh stop     stop everything it started (by pid file).
 #   deploy/run-local.sh restart  stop, then start (picks up a changed deploy/catalog.yml).
-#   deploy/run-local.sh status   which processes run.
+#   deploy/run-local.sh status   which processes run; a dead one is named with the end of its
+#                                log (and the exit status is 1).
 #
 # State lives in .data/ (kept across restarts, never committed): PostgreSQL's data, the
-# generated secrets and demo users, logs (.data/log/) and pid files (.data/run/<name>.pid).
+# generated secrets and demo users, logs (.data/log/) and pid files (.data/run/: gateway.pid,
+# postgres.pid and <service>-<i>.pid for replica i of each service).
 # .data/local.env has SIMFORGE_URL, SIMFORGE_USER_ID, SIMFORGE_TOKEN, SIMFORGE_USER2_ID and
 # SIMFORGE_TOKEN2 for the two demo users created on first run.
 #
 # Settings (environment): SIMFORGE_GATEWAY_PORT (8000), SIMFORGE_FILES_PORT (8081),
 # SIMFORGE_CATALOG_PORT (8082), SIMFORGE_JOBS_PORT (8083), SIMFORGE_STATUS_PORT (8084), SIMFORGE_PG_PORT (55432), SIMFORGE_BUILD (release | debug), SIMFORGE_DATA_DIR (.data),
-# CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info); for the jobs service JOBS_BACKEND (local | slurm),
-# JOBS_LOCAL_SLOTS, JOBS_RUN_AS, JOBS_SLURM_PARTITION and SLURM_CONF (README "Configuration").
+# CATALOG_FILE (deploy/catalog.yml), LOG_LEVEL (info), GATEWAY_RATE_LIMITING (on; off for
+# load tests of one user), SIMFORGE_REPLICAS (1: how many
+# replicas of each service; replica i listens on the service's port + 10·(i-1), and the
+# gateway and the services balance over them); for the jobs service JOBS_BACKEND (local | slurm),
+# JOBS_LOCAL_CORES, JOBS_RUN_AS, JOBS_SLURM_PARTITION and SLURM_CONF (README "Configuration").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,6 +37,8 @@ jobs_port=${SIMFORGE_JOBS_PORT:-8083}
 status_port=${SIMFORGE_STATUS_PORT:-8084}
 pg_port=${SIMFORGE_PG_PORT:-55432}
 build=${SIMFORGE_BUILD:-release}
+replicas=${SIMFORGE_REPLICAS:-1}
+[[ "$replicas" =~ ^[1-9]$|^10$ ]] || { echo "run-local: SIMFORGE_REPLICAS must be 1 to 10, got '$replicas'" >&2; exit 1; }
 catalog_file=${CATALOG_FILE:-$root/deploy/catalog.yml}
 pg_root=$data/postgres
 run_dir=$data/run
@@ -64,24 +71,49 @@ stop_process() {
     rm -f "$run_dir/$name.pid"
 }
 
+# Every pid file of a service: its replicas (<service>-<i>.pid), however many were started.
+service_pid_names() {
+    local file
+    for file in "$run_dir/$1".pid "$run_dir/$1"-*.pid; do
+        [ -f "$file" ] && basename "$file" .pid
+    done
+    return 0
+}
+
 stop_all() {
     stop_process gateway dev-gateway
-    for service in "${services[@]}"; do stop_process "$service" "$service"; done
+    rm -f "$run_dir/gateway.targets"
+    local service name
+    for service in "${services[@]}"; do
+        for name in $(service_pid_names "$service"); do stop_process "$name" "$service"; done
+    done
     if [ -f "$pg_root/data/postmaster.pid" ]; then
         pg_stop "$pg_root" && say "stopped postgres"
     fi
     rm -f "$run_dir/postgres.pid"
 }
 
+# Which processes run; a process that should run but died is named with the end of its
+# log, and the status is non-zero.
 status_all() {
-    local name pid
-    for name in gateway "${services[@]}" postgres; do
-        if [ -f "$run_dir/$name.pid" ] && pid=$(cat "$run_dir/$name.pid") && is_alive "$pid"; then
+    local name pid dead=0 names=(gateway) service replicas_found
+    for service in "${services[@]}"; do
+        replicas_found=$(service_pid_names "$service")
+        if [ -n "$replicas_found" ]; then names+=($replicas_found); else names+=("$service"); fi
+    done
+    names+=(postgres)
+    for name in "${names[@]}"; do
+        if [ ! -f "$run_dir/$name.pid" ]; then
+            say "$name: stopped"
+        elif pid=$(cat "$run_dir/$name.pid") && is_alive "$pid"; then
             say "$name: running (pid $pid)"
         else
-            say "$name: stopped"
+            dead=1
+            say "$name: DEAD (pid $pid exited; log: $log_dir/$name.log)"
+            [ -f "$log_dir/$name.log" ] && tail -n 20 "$log_dir/$name.log" | sed 's/^/    /'
         fi
     done
+    return $dead
 }
 
 # wait_ready NAME URL PID: until URL answers 2xx, the process dies, or 60 s pass.
@@ -112,6 +144,36 @@ start_process() {
     echo "$pid" > "$run_dir/$name.pid"
     wait_ready "$name" "$ready_url" "$pid"
     say "started $name (pid $pid) on $ready_url"
+}
+
+# The port of each replica of a service whose first replica listens on $1.
+replica_ports() {
+    local i
+    for ((i = 0; i < replicas; i++)); do echo $(($1 + 10 * i)); done
+}
+
+# Every replica's base URL, comma-separated: how the gateway and the other services reach it.
+replica_urls() {
+    local port urls=()
+    for port in $(replica_ports "$1"); do urls+=("http://127.0.0.1:$port"); done
+    (IFS=,; echo "${urls[*]}")
+}
+
+# start_service NAME BINARY FIRST_PORT [VAR=value ...]: its replicas 1..SIMFORGE_REPLICAS
+# (replica i as NAME-i), then stops any left from a run with more replicas.
+start_service() {
+    local name=$1 binary=$2 first_port=$3 i=0 port pid_name
+    shift 3
+    for port in $(replica_ports "$first_port"); do
+        i=$((i + 1))
+        start_process "$name-$i" "$binary" "http://127.0.0.1:$port/ready" "$@" HTTP_HOST=127.0.0.1 HTTP_PORT="$port"
+    done
+    for pid_name in $(service_pid_names "$name"); do
+        # A pid file without a replica number is from a version without replicas.
+        if [ "$pid_name" = "$name" ] || [ "${pid_name##*-}" -gt "$replicas" ]; then
+            stop_process "$pid_name" "$name"
+        fi
+    done
 }
 
 start_postgres() {
@@ -148,6 +210,11 @@ SQL
 ensure_secrets() {
     if [ ! -s "$data/internal.token" ]; then
         ( umask 077; random_secret > "$data/internal.token" )
+    fi
+    # The gateway sends it with every request it authenticated; the services believe a
+    # consumer header only next to it.
+    if [ ! -s "$data/gateway.secret" ]; then
+        ( umask 077; random_secret > "$data/gateway.secret" )
     fi
     # The files service's master key (id:base64 of 32 bytes). To rotate, prepend a new
     # entry (comma-separated): the first one wraps new files, the others still unwrap.
@@ -210,16 +277,15 @@ start_all() {
     ensure_demo_users
 
     local common=(LOG_LEVEL="${LOG_LEVEL:-info}" INTERNAL_TOKEN="$(cat "$data/internal.token")"
+                  GATEWAY_SECRET="$(cat "$data/gateway.secret")" PUBLIC_URL="http://127.0.0.1:$gateway_port"
                   POSTGRES_HOST=127.0.0.1 POSTGRES_PORT="$pg_port" POSTGRES_DB=simforge)
-    start_process files "$bin_dir/files" "http://127.0.0.1:$files_port/ready" "${common[@]}" \
-        HTTP_HOST=127.0.0.1 HTTP_PORT="$files_port" FILES_STORAGE_DIR="$data/storage" \
+    start_service files "$bin_dir/files" "$files_port" "${common[@]}" \
+        FILES_STORAGE_DIR="$data/storage" JOBS_URL="$(replica_urls "$jobs_port")" \
         FILES_MASTER_KEYS="$(cat "$data/files-master-keys")" \
         POSTGRES_USER=files POSTGRES_PASSWORD="$(cat "$data/files.db-password")"
-    start_process catalog "$bin_dir/catalog" "http://127.0.0.1:$catalog_port/ready" "${common[@]}" \
-        HTTP_HOST=127.0.0.1 HTTP_PORT="$catalog_port" CATALOG_FILE="$catalog_file" \
+    start_service catalog "$bin_dir/catalog" "$catalog_port" "${common[@]}" CATALOG_FILE="$catalog_file" \
         POSTGRES_USER=catalog POSTGRES_PASSWORD="$(cat "$data/catalog.db-password")"
-    start_process status "$bin_dir/status" "http://127.0.0.1:$status_port/ready" "${common[@]}" \
-        HTTP_HOST=127.0.0.1 HTTP_PORT="$status_port" \
+    start_service status "$bin_dir/status" "$status_port" "${common[@]}" \
         POSTGRES_USER=status POSTGRES_PASSWORD="$(cat "$data/status.db-password")"
     # Jobs run on this host (the agent's work folders in .data/work) unless JOBS_BACKEND=slurm.
     # Started as root, the commands run as `nobody`: a user's command must not read .data.
@@ -227,18 +293,24 @@ start_all() {
     [ -z "$run_as" ] && [ "$(id -u)" = 0 ] && run_as=nobody
     local execution=(JOBS_BACKEND="${JOBS_BACKEND:-local}" JOBS_WORK_DIR="$data/work" JOBS_RUN_AS="$run_as")
     local name
-    for name in JOBS_LOCAL_SLOTS JOBS_SLURM_PARTITION SLURM_CONF; do
+    for name in JOBS_LOCAL_CORES JOBS_SLURM_PARTITION SLURM_CONF; do
         [ -n "${!name:-}" ] && execution+=("$name=${!name}")
     done
-    start_process jobs "$bin_dir/jobs" "http://127.0.0.1:$jobs_port/ready" "${common[@]}" "${execution[@]}" \
-        HTTP_HOST=127.0.0.1 HTTP_PORT="$jobs_port" CATALOG_URL="http://127.0.0.1:$catalog_port" \
-        FILES_URL="http://127.0.0.1:$files_port" STATUS_URL="http://127.0.0.1:$status_port" \
+    # Agents report to any jobs replica: the one that started them may be gone.
+    start_service jobs "$bin_dir/jobs" "$jobs_port" "${common[@]}" "${execution[@]}" \
+        JOBS_URL="$(replica_urls "$jobs_port")" CATALOG_URL="$(replica_urls "$catalog_port")" \
+        FILES_URL="$(replica_urls "$files_port")" STATUS_URL="$(replica_urls "$status_port")" \
         POSTGRES_USER=jobs POSTGRES_PASSWORD="$(cat "$data/jobs.db-password")"
+    local targets=(GATEWAY_UPSTREAM_CATALOG="$(replica_urls "$catalog_port")" GATEWAY_UPSTREAM_FILES="$(replica_urls "$files_port")"
+                   GATEWAY_UPSTREAM_STATUS="$(replica_urls "$status_port")" GATEWAY_UPSTREAM_JOBS="$(replica_urls "$jobs_port")")
+    # A gateway balancing over another set of replicas is started again.
+    if [ "$(cat "$run_dir/gateway.targets" 2>/dev/null)" != "${targets[*]}" ]; then
+        stop_process gateway dev-gateway
+    fi
     start_process gateway "$bin_dir/dev-gateway" "http://127.0.0.1:$gateway_port/health" \
-        LOG_LEVEL="${LOG_LEVEL:-info}" GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$gateway_port" \
-        GATEWAY_CONFIG="$root/kong.yml,$data/consumers.yml" GATEWAY_UPSTREAM_CATALOG="http://127.0.0.1:$catalog_port" \
-        GATEWAY_UPSTREAM_FILES="http://127.0.0.1:$files_port" GATEWAY_UPSTREAM_STATUS="http://127.0.0.1:$status_port" \
-        GATEWAY_UPSTREAM_JOBS="http://127.0.0.1:$jobs_port"
+        LOG_LEVEL="${LOG_LEVEL:-info}" GATEWAY_HOST=127.0.0.1 GATEWAY_PORT="$gateway_port" GATEWAY_SECRET="$(cat "$data/gateway.secret")" \
+        GATEWAY_CONFIG="$root/kong.yml,$data/consumers.yml" GATEWAY_RATE_LIMITING="${GATEWAY_RATE_LIMITING:-on}" "${targets[@]}"
+    echo "${targets[*]}" > "$run_dir/gateway.targets"
 
     cat <<EOT
 

@@ -2,8 +2,8 @@ import Foundation
 import SimforgeModels
 import SimforgeProcess
 
-/// A request to stop the job, from the compute backend (SIGTERM) or from the jobs service
-/// (a heartbeat's answer). Checked between steps and while the command runs.
+/// A request to stop the run, from the compute backend (SIGTERM) or from the jobs service
+/// (a heartbeat's answer). Checked between steps and while a step runs.
 final class StopRequest: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
@@ -17,12 +17,10 @@ final class StopRequest: @unchecked Sendable {
     }
 }
 
-/// The user's command: `bash -c` in the working directory, in a process group of its own,
-/// with an environment built from scratch (the analysis version's, the job's `envVars` and
-/// the hardware's), stdout and stderr into `process_output.log`.
+/// One step's command: `bash -c` in the working directory, in a process group of its own,
+/// with the environment it is given (built from scratch: nothing of the agent's), stdout
+/// and stderr into `output` (the run's `process_output.log`).
 struct CommandRun {
-    static let logName = "process_output.log"
-
     enum Outcome {
         case exited(SpawnedProcess.Termination)
         case exceededWalltime
@@ -33,65 +31,29 @@ struct CommandRun {
     let environment: [String: String]
     let directory: String
     /// The user the command runs as (through `setpriv`); `nil`: the agent's own.
-    let user: (name: String, uid: uid_t, gid: gid_t)?
+    let user: RunUser?
 
-    /// The environment the command sees: nothing of the agent's (no token, no URL).
-    static func environment(
-        jobId: String, analysis: Job.JobAnalysis, version: AnalysisVersionEnvironment, directory: String, user: String?
-    ) -> [String: String] {
-        let hardware = analysis.hardware
-        var environment = [
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": directory,
-            "LANG": "C.UTF-8",
-            "SIMFORGE_JOB_ID": jobId,
-            "SIMFORGE_RUN_ID": "1",
-            "SIMFORGE_SLOTS": "\(hardware.slots)",
-            "SIMFORGE_CORES_PER_SLOT": "\(hardware.coresPerSlot)",
-            "SIMFORGE_CORES": "\(hardware.slots * hardware.coresPerSlot)",
-        ]
-        if let user {
-            environment["USER"] = user
-            environment["LOGNAME"] = user
-        }
-        environment.merge(version.environment) { $1 }
-        environment.merge(analysis.envVars) { $1 }
-        return environment
-    }
-
-    /// Looks up the unprivileged user the command runs as.
-    static func user(named name: String) -> (name: String, uid: uid_t, gid: gid_t)? {
-        guard let entry = getpwnam(name) else { return nil }
-        return (name, entry.pointee.pw_uid, entry.pointee.pw_gid)
-    }
-
-    /// Starts the command; `started` is called once it runs. Stops it (TERM to its group,
-    /// KILL after `grace`) at the walltime or when a stop is requested. Whatever the command
-    /// left running in its group is killed once it ends.
-    func run(walltime: Duration, grace: Duration, stop: StopRequest, started: (Date) async -> Void) async throws -> Outcome {
-        let log = open(self.directory + "/" + Self.logName, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw Workspace.Refusal(description: "cannot create \(Self.logName)") }
-        if let user { fchown(log, user.uid, user.gid) }
+    /// Runs the command until it ends, `deadline` passes or a stop is requested (then TERM
+    /// to its group, KILL after `grace`). Whatever it left running in its group is killed
+    /// once it ends.
+    func run(output: Int32, deadline: ContinuousClock.Instant, grace: Duration, stop: StopRequest) async throws -> Outcome {
         let process: SpawnedProcess
         do {
-            defer { close(log) }
-            if let user {
+            if let user = self.user {
                 process = try SpawnedProcess.spawn(
                     executable: "/usr/bin/setpriv",
                     arguments: ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--init-groups", "--", "/bin/bash", "-c", self.command],
-                    environment: self.environment, directory: self.directory, output: log)
+                    environment: self.environment, directory: self.directory, output: output)
             } else {
                 process = try SpawnedProcess.spawn(
                     executable: "/bin/bash", arguments: ["-c", self.command], environment: self.environment, directory: self.directory,
-                    output: log)
+                    output: output)
             }
         } catch {
-            throw Workspace.Refusal(description: "the command could not be started (\(error))")
+            throw RunFailed(failure: RunFailure(.agentFailure), detail: "the command could not be started (\(error))")
         }
         defer { process.signal(SIGKILL) }
-        await started(Date())
 
-        let deadline = ContinuousClock.now + walltime
         // A short command is seen ending within milliseconds; a long one costs a poll every 100 ms.
         var interval = Duration.milliseconds(2)
         while true {
@@ -116,5 +78,17 @@ struct CommandRun {
         }
         process.signal(SIGKILL)
         _ = await process.wait()
+    }
+}
+
+/// The unprivileged user a run's commands run as.
+struct RunUser: Sendable {
+    var name: String
+    var uid: uid_t
+    var gid: gid_t
+
+    static func named(_ name: String) -> RunUser? {
+        guard let entry = getpwnam(name) else { return nil }
+        return RunUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
     }
 }

@@ -1,107 +1,79 @@
 import Foundation
 import SimforgeModels
-import ZIPFoundation
 
-/// The job's working directory: inputs fetched and unpacked into it, the command run in
-/// it, and what the command created or changed collected from it afterwards.
+/// A step of the run failed in a way the user should hear of: what to report (`failure`,
+/// worded by the jobs service) and, for the agent's own log only, what exactly happened.
+struct RunFailed: Error, CustomStringConvertible {
+    var failure: RunFailure
+    var detail: String
+
+    var description: String { "\(self.failure.kind.rawValue): \(self.detail)" }
+}
+
+/// A run's working directory (`<root>/<jobId>/<runId>`): inputs fetched and unpacked into
+/// it, the steps run in it, and what they created or changed collected from it afterwards.
 struct Workspace {
     let directory: String
 
-    /// Why a step failed, in words for the job's status reason.
-    struct Refusal: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// A fresh, empty `<root>/<jobId>` (an earlier attempt's leftovers are removed).
-    static func create(root: String, jobId: String) throws -> Workspace {
-        let directory = URL(fileURLWithPath: root).appendingPathComponent(jobId).path
+    /// A fresh, empty directory for the run (an earlier attempt's leftovers are removed).
+    static func create(root: String, jobId: String, runId: String) throws -> Workspace {
+        let job = URL(fileURLWithPath: root).appendingPathComponent(jobId).path
+        let directory = job + "/" + runId
         try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The job's folder only leads to its runs' folders, each its run-as user's alone.
+        try FileManager.default.createDirectory(atPath: job, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         return Workspace(directory: directory)
     }
 
+    /// Removes the run's directory, and the job's once no other run of it is left.
     func remove() {
         try? FileManager.default.removeItem(atPath: self.directory)
+        rmdir((self.directory as NSString).deletingLastPathComponent)
     }
 
-    /// Downloads each input under its name, and unpacks `.zip` inputs unless `decompress` is off.
-    func fetch(_ inputs: [Job.InputFile], client: AgentClient) async throws {
+    /// A file the run needs, under the name it gets in the working directory.
+    struct Input {
+        var id: String
+        var name: String
+        /// Unpack it when it is an archive (`.zip`, `.tar`, `.tar.gz`, `.tgz`).
+        var decompress: Bool
+        var executable = false
+    }
+
+    /// Downloads each input under its name, and unpacks archives unless told not to;
+    /// everything unpacked counts against `budget`.
+    func fetch(_ inputs: [Input], client: AgentClient, budget: UnpackBudget) async throws {
         var seen = Set<String>()
         for input in inputs {
-            let name = input.file?.name ?? input.id
+            let name = input.name
             guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", seen.insert(name).inserted else {
-                throw Refusal(description: "input file name '\(name)' cannot be used in the working directory")
+                throw RunFailed(failure: RunFailure(.inputNameUnusable, file: name), detail: "input name '\(name)'")
             }
             let path = self.directory + "/" + name
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw Refusal(description: "input file '\(name)' cannot be written") }
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, input.executable ? 0o755 : 0o644)
+            guard descriptor >= 0 else {
+                throw RunFailed(failure: RunFailure(.inputNameUnusable, file: name), detail: "cannot create \(path): errno \(errno)")
+            }
             do {
                 defer { close(descriptor) }
                 try await client.download(fileId: input.id, into: descriptor)
             } catch {
-                throw Refusal(description: "input file '\(name)' could not be fetched (\(error))")
+                throw RunFailed(failure: RunFailure(.inputUnavailable, file: name), detail: "\(error)")
             }
-            if input.decompress && name.lowercased().hasSuffix(".zip") {
-                try self.unpack(zip: path, name: name)
+            if input.decompress, let format = ArchiveFormat(name: name) {
+                try ArchiveUnpacker(directory: self.directory, budget: budget).unpack(path, format: format, name: name)
             }
         }
-    }
-
-    /// Unpacks a zip into the working directory. Every entry is checked before anything is
-    /// written: an absolute path, a `..` component or a link refuses the whole archive.
-    func unpack(zip path: String, name: String) throws {
-        let archive: Archive
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw Refusal(description: "input file '\(name)' is not a valid zip archive")
-        }
-        var entries: [(entry: Entry, relativePath: String)] = []
-        for entry in archive {
-            guard entry.type != .symlink else {
-                throw Refusal(description: "input file '\(name)' holds a link (\(entry.path)); links are refused")
-            }
-            guard let relativePath = Self.containedPath(entry.path) else {
-                throw Refusal(description: "input file '\(name)' has an entry that would land outside the working directory (\(entry.path))")
-            }
-            entries.append((entry, relativePath))
-        }
-        do {
-            for (entry, relativePath) in entries {
-                let destination = self.directory + "/" + relativePath
-                if entry.type == .directory {
-                    try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
-                    continue
-                }
-                try FileManager.default.createDirectory(
-                    atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                let permissions = ((entry.fileAttributes[.posixPermissions] as? NSNumber)?.uint16Value ?? 0o644) & 0o777 | 0o600
-                let descriptor = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(permissions))
-                guard descriptor >= 0 else { throw Refusal(description: "entry \(entry.path) cannot be written") }
-                defer { close(descriptor) }
-                _ = try archive.extract(entry) { data in
-                    try data.withUnsafeBytes { try FileIO.writeAll($0, to: descriptor) }
-                }
-            }
-        } catch let refusal as Refusal {
-            throw Refusal(description: "input file '\(name)' could not be unpacked: \(refusal)")
-        } catch {
-            throw Refusal(description: "input file '\(name)' could not be unpacked (\(error))")
-        }
-    }
-
-    /// A zip entry's path as a relative path inside the directory, or `nil` when it would
-    /// leave it (absolute, `..`; a backslash path, which a Windows zip means as folders).
-    static func containedPath(_ path: String) -> String? {
-        path.contains("\\") ? nil : RelativePath.normalized(path)
     }
 
     /// Gives the working directory and everything in it to `uid`/`gid`.
     func handOver(uid: uid_t, gid: gid_t) throws {
+        let refused = RunFailed(failure: RunFailure(.agentFailure), detail: "cannot hand the working directory over")
         try self.walk { path, _ in
-            guard lchown(path, uid, gid) == 0 else { throw Refusal(description: "cannot hand the working directory over") }
+            guard lchown(path, uid, gid) == 0 else { throw refused }
         }
-        guard lchown(self.directory, uid, gid) == 0 else { throw Refusal(description: "cannot hand the working directory over") }
+        guard lchown(self.directory, uid, gid) == 0 else { throw refused }
     }
 
     // MARK: - What the run produced

@@ -32,10 +32,10 @@ func buildRouter(
     postgres: PostgresClient,
     registry: PrometheusCollectorRegistry
 ) -> Router<SimforgeRequestContext> {
-    let router = SimforgeHTTP.makeRouter()
+    let router = SimforgeHTTP.makeRouter(publicOrigins: configuration.publicAPI.publicOrigins)
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
 
-    let api = SimforgeHTTP.publicRoutes(on: router)
+    let api = SimforgeHTTP.publicRoutes(on: router, gatewaySecret: configuration.publicAPI.gatewaySecret)
     APIRootController().addRoutes(to: api)
     AnalysisController(repository: repository).addRoutes(to: api)
     CoreTypeController(repository: repository).addRoutes(to: api)

@@ -8,12 +8,16 @@ struct CatalogConfiguration: Sendable {
     var catalogFile: String
     /// `INTERNAL_TOKEN`: what `/internal/...` callers must present.
     var internalToken: String
+    /// `GATEWAY_SECRET` and `PUBLIC_URL`: how it faces clients through the gateway.
+    var publicAPI: PublicAPISettings
 
-    init(http: HTTPServerConfiguration, postgres: PostgresSettings, catalogFile: String, internalToken: String) {
+    init(http: HTTPServerConfiguration, postgres: PostgresSettings, catalogFile: String, internalToken: String,
+         publicAPI: PublicAPISettings) {
         self.http = http
         self.postgres = postgres
         self.catalogFile = catalogFile
         self.internalToken = internalToken
+        self.publicAPI = publicAPI
     }
 
     init(environment: EnvironmentReader) throws {
@@ -21,5 +25,6 @@ struct CatalogConfiguration: Sendable {
         self.postgres = try PostgresSettings(environment: environment)
         self.catalogFile = environment.string("CATALOG_FILE", default: "deploy/catalog.yml")
         self.internalToken = try environment.require("INTERNAL_TOKEN")
+        self.publicAPI = try PublicAPISettings(environment: environment)
     }
 }

@@ -19,6 +19,7 @@ func buildApplication(
         }
     }
     let services = configs.flatMap { $0.services ?? [] }
+    let balancers = try configuration.balancers(services: services, upstreams: configs.flatMap { $0.upstreams ?? [] })
     let routes = try RouteTable(services: services)
     let policy = try GatewayPolicy(configs: configs)
     let rateLimits = try configs.flatMap { $0.plugins ?? [] }.compactMap(\.rateLimiting).first.map(RateLimiter.Configuration.init)
@@ -35,20 +36,29 @@ func buildApplication(
     clientConfiguration.timeout = .init(
         connect: .milliseconds(Int64(connectMillis)), read: .milliseconds(Int64(readMillis)),
         write: .milliseconds(Int64(writeMillis)))
+    // Services close a keep-alive connection idle past their header timeout: drop idle
+    // connections well before, so no request is sent on one a service is closing.
+    clientConfiguration.connectionPool.idleTimeout = TimeAmount(configuration.http.headerTimeout / 2)
+    // A refused connection fails the request at once (AsyncHTTPClient would otherwise try
+    // again until the connect timeout), so it goes to another target without delay.
+    clientConfiguration.connectionPool.retryConnectionEstablishment = false
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
 
     let responder = GatewayResponder(
-        routes: routes, policy: policy, rateLimiter: limiter, upstreams: configuration.upstreams(for: services), client: client,
-        publicPort: configuration.http.port)
+        routes: routes, policy: policy, rateLimiter: limiter, balancers: balancers, client: client,
+        publicPort: configuration.http.port, secret: configuration.secret)
     logger.info("gateway configured", metadata: [
-        "gateway.services": "\(services.map(\.name))", "gateway.files": "\(configuration.configFiles)",
+        "gateway.targets": "\(balancers.mapValues { $0.targets.map(\.url) })", "gateway.files": "\(configuration.configFiles)",
         "gateway.rate_limits": "\(limiter.map { _ in rateLimitSummary } ?? "off")",
     ])
     return Application(
         responder: responder,
-        server: SimforgeHTTP.server,
+        server: SimforgeHTTP.server(configuration.http),
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "simforge-dev-gateway"),
-        services: [HTTPClientService(client: client)],
+        services: [
+            HTTPClientService(client: client),
+            ActiveHealthChecker(balancers: Array(balancers.values), client: client, logger: logger),
+        ],
         onServerRunning: onServerRunning,
         logger: logger
     )

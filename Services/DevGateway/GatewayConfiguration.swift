@@ -4,7 +4,8 @@ import SimforgeServer
 /// The dev gateway's settings, from its environment (tests pass an ``EnvironmentReader``
 /// built from a dictionary).
 struct GatewayConfiguration: Sendable {
-    /// `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8000).
+    /// `GATEWAY_HOST` (default 127.0.0.1), `GATEWAY_PORT` (default 8000), and the
+    /// services' `HTTP_HEADER_TIMEOUT_SECONDS` and `HTTP_BODY_IDLE_TIMEOUT_SECONDS`.
     var http: HTTPServerConfiguration
     /// `GATEWAY_CONFIG`: comma-separated declarative files, merged in order (default
     /// `kong.yml`). Consumers usually live in a second, generated file that is never committed.
@@ -12,14 +13,18 @@ struct GatewayConfiguration: Sendable {
     /// `GATEWAY_RATE_LIMITING` (`on` by default): `off` ignores kong.yml's rate-limiting
     /// plugin, for benchmarks that drive one consumer far past its limits.
     var rateLimiting: Bool
-    /// `GATEWAY_UPSTREAM_<SERVICE>` (service name upper-cased, `-` as `_`) says where a
-    /// kong.yml service really is on this machine, e.g. `GATEWAY_UPSTREAM_CATALOG=http://127.0.0.1:8082`.
+    /// `GATEWAY_SECRET` (required): sent to the services in `X-Gateway-Secret`, the proof
+    /// that a request passed the gateway.
+    var secret: String
+    /// `GATEWAY_UPSTREAM_<SERVICE>` (service name upper-cased, `-` as `_`): where a kong.yml
+    /// service really runs on this machine, one base URL or several comma-separated (its
+    /// replicas), e.g. `GATEWAY_UPSTREAM_JOBS=http://127.0.0.1:8083,http://127.0.0.1:8093`.
     private let environment: EnvironmentReader
 
     init(environment: EnvironmentReader) throws {
-        self.http = HTTPServerConfiguration(
+        self.http = try HTTPServerConfiguration(
             host: environment.string("GATEWAY_HOST", default: "127.0.0.1"),
-            port: try environment.int("GATEWAY_PORT", default: 8000, range: 0...65535))
+            port: try environment.int("GATEWAY_PORT", default: 8000, range: 0...65535), environment: environment)
         self.configFiles = environment.string("GATEWAY_CONFIG", default: "kong.yml")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         switch environment.string("GATEWAY_RATE_LIMITING", default: "on").lowercased() {
@@ -27,17 +32,46 @@ struct GatewayConfiguration: Sendable {
         case "off", "false", "0": self.rateLimiting = false
         case let other: throw ConfigurationError("GATEWAY_RATE_LIMITING must be on or off, got '\(other)'")
         }
+        self.secret = try environment.require("GATEWAY_SECRET")
         self.environment = environment
     }
 
-    /// The base URL of each service: its `GATEWAY_UPSTREAM_*` override, else kong.yml's `url`.
-    func upstreams(for services: [KongDeclarativeConfig.Service]) -> [String: String] {
-        var upstreams: [String: String] = [:]
+    /// Each service's balancer: over its `GATEWAY_UPSTREAM_*` URLs when set, else over the
+    /// targets of the upstream its url's host names, else its url alone; health-checked as
+    /// that upstream says.
+    func balancers(services: [KongDeclarativeConfig.Service], upstreams: [KongDeclarativeConfig.Upstream]) throws -> [String: UpstreamBalancer] {
+        var balancers: [String: UpstreamBalancer] = [:]
         for service in services {
+            guard let url = URLComponents(string: service.url), let scheme = url.scheme, let host = url.host else {
+                throw GatewayConfigurationError("service '\(service.name)': url \(service.url) has no scheme or host")
+            }
+            let upstream = upstreams.first { $0.name == host }
+            if let algorithm = upstream?.algorithm, algorithm != "round-robin" {
+                throw GatewayConfigurationError("upstream '\(host)': the dev gateway balances round-robin only, not \(algorithm)")
+            }
+            let path = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
             let variable = "GATEWAY_UPSTREAM_" + service.name.uppercased().replacingOccurrences(of: "-", with: "_")
-            let url = self.environment.optional(variable) ?? service.url
-            upstreams[service.name] = url.hasSuffix("/") ? String(url.dropLast()) : url
+            var targetURLs: [String]
+            if let override = self.environment.optional(variable) {
+                targetURLs = override.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    .map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            } else if let upstream {
+                let targets = (upstream.targets ?? []).filter { ($0.weight ?? 100) != 0 }
+                guard Set(targets.map { $0.weight ?? 100 }).count <= 1 else {
+                    throw GatewayConfigurationError("upstream '\(host)': the dev gateway gives every target the same weight")
+                }
+                // Kong's default port of a target is 8000.
+                targetURLs = targets.map { "\(scheme)://\($0.target.contains(":") ? $0.target : $0.target + ":8000")\(path)" }
+            } else {
+                targetURLs = [service.url.hasSuffix("/") ? String(service.url.dropLast()) : service.url]
+            }
+            guard !targetURLs.isEmpty else {
+                throw GatewayConfigurationError("service '\(service.name)': its upstream '\(host)' has no target")
+            }
+            balancers[service.name] = UpstreamBalancer(
+                service: service.name, targetURLs: targetURLs,
+                policy: try HealthPolicy(upstream?.healthchecks, upstream: host), retries: service.retries ?? 5)
         }
-        return upstreams
+        return balancers
     }
 }

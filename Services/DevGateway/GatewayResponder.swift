@@ -19,17 +19,21 @@ struct GatewayResponder: HTTPResponder {
     let policy: GatewayPolicy
     /// kong.yml's rate-limiting plugin, `nil` when it has none or it is switched off.
     let rateLimiter: RateLimiter?
-    /// Service name → base URL (scheme, host, port, optional path).
-    let upstreams: [String: String]
+    /// Service name → where its requests go.
+    let balancers: [String: UpstreamBalancer]
     let client: HTTPClient
     /// The port clients reach the gateway on, for `X-Forwarded-Port`.
     let publicPort: Int
+    /// Sent to the services in `X-Gateway-Secret`: the request passed the gateway.
+    let secret: String
 
     /// Headers a client must never set: the gateway alone speaks for the consumer.
     static let consumerHeaders: Set<String> = [
         "x-consumer-id", "x-consumer-custom-id", "x-consumer-username", "x-credential-identifier",
-        "x-anonymous-consumer", "x-internal-token",
+        "x-anonymous-consumer", "x-internal-token", "x-gateway-secret",
     ]
+    /// The methods the API has; any other (`TRACE`, `CONNECT`, ...) is 405 at the gateway.
+    static let proxiedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
     /// Per-connection headers (RFC 9110 7.6.1) and those the gateway rewrites.
     static let hopByHopHeaders: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
@@ -50,10 +54,15 @@ struct GatewayResponder: HTTPResponder {
         if request.uri.path == "/health" {
             return Self.json(.ok, #"{"status":"ok"}"#)
         }
+        if !Self.proxiedMethods.contains(request.method) {
+            return Self.error(APIError(.methodNotAllowed, detail: "Method \"\(request.method.rawValue)\" not allowed.", headers: [
+                .allow: Self.proxiedMethods.map(\.rawValue).joined(separator: ", "),
+            ]))
+        }
         guard let path = PathNormalizer.normalize(request.uri.path),
               !path.hasPrefix("/internal/"), path != "/internal",
               let match = self.routes.match(method: request.method.rawValue, path: path),
-              let upstream = self.upstreams[match.serviceName]
+              let balancer = self.balancers[match.serviceName]
         else {
             return Self.error(APIError.notFound("no Route matched with those values"))
         }
@@ -64,7 +73,7 @@ struct GatewayResponder: HTTPResponder {
         case .success(let allowed): consumer = allowed
         case .failure(let refusal): return Self.adding(limitHeaders, to: refusal.response)
         }
-        let response = await self.proxy(request, path: path, match: match, upstream: upstream, consumer: consumer,
+        let response = await self.proxy(request, path: path, balancer: balancer, consumer: consumer,
                                         clientAddress: clientAddress, requestID: requestID, logger: logger)
         return Self.adding(limitHeaders, to: response)
     }
@@ -105,27 +114,60 @@ struct GatewayResponder: HTTPResponder {
     }
 
     private func proxy(
-        _ request: Request, path: String, match: RouteTable.Match, upstream: String, consumer: GatewayPolicy.Consumer,
+        _ request: Request, path: String, balancer: UpstreamBalancer, consumer: GatewayPolicy.Consumer,
         clientAddress: String, requestID: String, logger: Logger
     ) async -> Response {
-        var outbound = HTTPClientRequest(url: upstream + path + (request.uri.query.map { "?" + $0 } ?? ""))
-        outbound.method = HTTPMethod(rawValue: request.method.rawValue)
-        outbound.headers = self.upstreamHeaders(for: request, consumer: consumer, clientAddress: clientAddress, requestID: requestID, path: path)
-        if let length = request.headers[.contentLength].flatMap(Int64.init) {
-            outbound.body = .stream(request.body, length: .known(length))
+        let outboundHeaders = self.upstreamHeaders(for: request, consumer: consumer, clientAddress: clientAddress, requestID: requestID, path: path)
+        var bodyLength: HTTPClientRequest.Body.Length?
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length >= 0 {
+            bodyLength = .known(length)
         } else if [.post, .put, .patch].contains(request.method) {
-            outbound.body = .stream(request.body, length: .unknown)
+            bodyLength = .unknown
         }
+        let relay = bodyLength.map { _ in RequestBodyRelay.start(reading: request.body) }
+        // Idempotent requests without a body may be sent again after a failure; any request
+        // may go to another target when its connection was never made (as Kong does).
+        let resendable = relay == nil && [.get, .head, .options].contains(request.method)
 
+        var tried: [UpstreamTarget] = []
         let upstreamResponse: HTTPClientResponse
-        do {
-            upstreamResponse = try await self.client.execute(outbound, deadline: .now() + .hours(24), logger: logger)
-        } catch {
-            logger.warning("upstream failed", metadata: ["gateway.service": "\(match.serviceName)", "error": "\(error)"])
-            if let clientError = error as? HTTPClientError, clientError == .readTimeout || clientError == .deadlineExceeded {
-                return Self.error(APIError(.gatewayTimeout, detail: "The upstream server is timing out"))
+        while true {
+            guard let target = balancer.next(excluding: tried) else {
+                await relay?.drain()
+                logger.warning("no healthy target", metadata: ["gateway.service": "\(balancer.service)"])
+                return Self.error(APIError(.serviceUnavailable, detail: "failure to get a peer from the ring-balancer"))
             }
-            return Self.error(APIError(.badGateway, detail: "An invalid response was received from the upstream server"))
+            tried.append(target)
+            var outbound = HTTPClientRequest(url: target.url + path + (request.uri.query.map { "?" + $0 } ?? ""))
+            outbound.method = HTTPMethod(rawValue: request.method.rawValue)
+            outbound.headers = outboundHeaders
+            if let relay, let bodyLength {
+                outbound.body = .stream(relay.forwarded, length: bodyLength)
+            }
+            do {
+                let response = try await self.client.execute(outbound, deadline: .now() + .hours(24), logger: logger)
+                self.record(.status(Int(response.status.code)), for: target, of: balancer, logger: logger)
+                upstreamResponse = response
+                break
+            } catch {
+                let outcome = TargetOutcome(failure: error)
+                self.record(outcome, for: target, of: balancer, logger: logger)
+                logger.warning("upstream failed", metadata: [
+                    "gateway.service": "\(balancer.service)", "gateway.target": "\(target.url)", "error": "\(error)",
+                ])
+                let resend = (resendable && outcome != .timeout) || (TargetOutcome.neverConnected(error) && !(relay?.hasForwarded ?? false))
+                if resend, tried.count <= balancer.retries, balancer.hasHealthyTarget(excluding: tried) { continue }
+                // The client's answer comes once its whole body is in (or has failed).
+                await relay?.drain()
+                if let failure = relay?.clientFailure {
+                    logger.info("client body failed", metadata: ["error": "\(failure)"])
+                    return Self.error(failure as? APIError ?? APIError.badRequest("Malformed request body."))
+                }
+                if outcome == .timeout {
+                    return Self.error(APIError(.gatewayTimeout, detail: "The upstream server is timing out"))
+                }
+                return Self.error(APIError(.badGateway, detail: "An invalid response was received from the upstream server"))
+            }
         }
 
         var headers = HTTPFields()
@@ -134,8 +176,30 @@ struct GatewayResponder: HTTPResponder {
                 headers.append(HTTPField(name: name, value: header.value))
             }
         }
-        let body: ResponseBody = request.method == .head ? ResponseBody() : ResponseBody(asyncSequence: upstreamResponse.body)
+        let relayBody = request.method != .head
+        let body = ResponseBody { writer in
+            do {
+                if relayBody {
+                    for try await buffer in upstreamResponse.body { try await writer.write(buffer) }
+                }
+            } catch {
+                // Cut mid-answer: the client's connection is closed, so it sees the answer is incomplete.
+                relay?.cancel()
+                throw error
+            }
+            await relay?.drain()
+            try await writer.finish(nil)
+        }
         return Response(status: .init(code: Int(upstreamResponse.status.code)), headers: headers, body: body)
+    }
+
+    /// Passive health checks: what a proxied request showed counts by the passive rules.
+    private func record(_ outcome: TargetOutcome, for target: UpstreamTarget, of balancer: UpstreamBalancer, logger: Logger) {
+        if let healthy = target.record(outcome, by: balancer.policy.passive) {
+            logger.notice("target \(healthy ? "healthy" : "unhealthy") by passive check", metadata: [
+                "gateway.service": "\(balancer.service)", "gateway.target": "\(target.url)", "gateway.outcome": "\(outcome)",
+            ])
+        }
     }
 
     private func upstreamHeaders(
@@ -149,6 +213,7 @@ struct GatewayResponder: HTTPResponder {
         headers.add(name: "X-Consumer-ID", value: consumer.id)
         headers.add(name: "X-Consumer-Custom-ID", value: consumer.customID)
         headers.add(name: "X-Consumer-Username", value: consumer.username)
+        headers.add(name: "X-Gateway-Secret", value: self.secret)
         headers.add(name: "X-Request-ID", value: requestID)
 
         headers.add(name: "X-Real-IP", value: clientAddress)

@@ -2,17 +2,69 @@ import Foundation
 import Yams
 
 /// The parts of a Kong 3.x declarative (DB-less) file the dev gateway interprets:
-/// services with their routes, consumers with their key-auth credentials, the key-auth
-/// plugin's `key_names` and `anonymous`, and the rate-limiting plugin's limits. Everything
-/// else (other plugins, `_transform`, ...) is Kong's business and is ignored here.
+/// services with their routes, upstreams with their targets and health checks, consumers
+/// with their key-auth credentials, the key-auth plugin's `key_names` and `anonymous`, and
+/// the rate-limiting plugin's limits. Everything else (other plugins, `_transform`, ...) is
+/// Kong's business and is ignored here.
 struct KongDeclarativeConfig: Decodable {
     struct Service: Decodable {
         var name: String
+        /// `protocol://host:port/path`; a host that names an upstream balances over its targets.
         var url: String
         var routes: [Route]?
         var connect_timeout: Int?
         var read_timeout: Int?
         var write_timeout: Int?
+        /// How many other targets a request is tried on when one fails before it was sent
+        /// (Kong's default: 5).
+        var retries: Int?
+    }
+
+    /// A load-balanced set of targets (`host:port`), named by a service's host.
+    struct Upstream: Decodable {
+        struct Target: Decodable {
+            var target: String
+            var weight: Int?
+        }
+
+        var name: String
+        var algorithm: String?
+        var targets: [Target]?
+        var healthchecks: Healthchecks?
+    }
+
+    /// An upstream's `healthchecks`, field for field; ``HealthPolicy`` fills in Kong's defaults.
+    struct Healthchecks: Decodable, Sendable {
+        struct Healthy: Decodable, Sendable {
+            var interval: Double?
+            var successes: Int?
+            var http_statuses: [Int]?
+        }
+
+        struct Unhealthy: Decodable, Sendable {
+            var interval: Double?
+            var tcp_failures: Int?
+            var timeouts: Int?
+            var http_failures: Int?
+            var http_statuses: [Int]?
+        }
+
+        struct Active: Decodable, Sendable {
+            var type: String?
+            var http_path: String?
+            var timeout: Double?
+            var healthy: Healthy?
+            var unhealthy: Unhealthy?
+        }
+
+        struct Passive: Decodable, Sendable {
+            var type: String?
+            var healthy: Healthy?
+            var unhealthy: Unhealthy?
+        }
+
+        var active: Active?
+        var passive: Passive?
     }
 
     struct Route: Decodable {
@@ -78,6 +130,7 @@ struct KongDeclarativeConfig: Decodable {
 
     var _format_version: String?
     var services: [Service]?
+    var upstreams: [Upstream]?
     var consumers: [Consumer]?
     var plugins: [Plugin]?
 

@@ -39,5 +39,18 @@ enum FilesMigrations {
             """,
             "CREATE INDEX uploads_expiry ON files.uploads (expires_at)",
         ]),
+        // Outputs' path is Rescale's logical path (StoredFile.outputPath); it was the
+        // upload form `user/user_{owner}/{stem}-{uuid}{ext}`.
+        Migration(version: 3, name: "outputs get Rescale's output path", statements: [
+            """
+            UPDATE files.files
+            SET storage_path = 'user/user_' || owner || '/output/job_' || job_id || '/run' || run_id || '/' || relative_path
+            WHERE job_id IS NOT NULL AND run_id IS NOT NULL
+            """,
+        ]),
+        // One writer per upload across replicas: a lease the writing request renews.
+        Migration(version: 4, name: "upload writer leases", statements: [
+            "ALTER TABLE files.uploads ADD COLUMN writer text, ADD COLUMN writer_until timestamptz",
+        ]),
     ])
 }

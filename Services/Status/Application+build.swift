@@ -11,12 +11,13 @@ func buildApplication(
     logger: Logger,
     registry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
-    let postgres = configuration.postgres.makeClient(logger: logger)
+    // The notification listener holds one connection.
+    let postgres = configuration.postgres.makeClient(logger: logger, longHeld: 1)
     let repository = StatusPostgresRepository(client: postgres, cachedHistories: configuration.readCacheEntries)
     let broker = StatusBroker()
-    let router = SimforgeHTTP.makeRouter()
+    let router = SimforgeHTTP.makeRouter(publicOrigins: configuration.publicAPI.publicOrigins)
     OperationalRoutes(postgres: postgres, registry: registry).register(on: router)
-    StatusController(repository: repository, broker: broker).addRoutes(to: SimforgeHTTP.publicRoutes(on: router))
+    StatusController(repository: repository, broker: broker).addRoutes(to: SimforgeHTTP.publicRoutes(on: router, gatewaySecret: configuration.publicAPI.gatewaySecret))
     InternalStatusController(repository: repository)
         .addRoutes(to: router.group("/internal").add(middleware: InternalTokenMiddleware(token: configuration.internalToken)))
 

@@ -9,13 +9,16 @@ struct StatusConfiguration: Sendable {
     /// `READ_CACHE_ENTRIES` (10 000): how many jobs' histories `GET jobs/{id}/statuses/`
     /// keeps in memory (0: none).
     var readCacheEntries: Int
+    /// `GATEWAY_SECRET` and `PUBLIC_URL`: how it faces clients through the gateway.
+    var publicAPI: PublicAPISettings
 
-    init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String,
+    init(http: HTTPServerConfiguration, postgres: PostgresSettings, internalToken: String, publicAPI: PublicAPISettings,
          readCacheEntries: Int = ReadCacheSettings.defaultEntries) {
         self.http = http
         self.postgres = postgres
         self.internalToken = internalToken
         self.readCacheEntries = readCacheEntries
+        self.publicAPI = publicAPI
     }
 
     init(environment: EnvironmentReader) throws {
@@ -23,5 +26,6 @@ struct StatusConfiguration: Sendable {
         self.postgres = try PostgresSettings(environment: environment)
         self.internalToken = try environment.require("INTERNAL_TOKEN")
         self.readCacheEntries = try ReadCacheSettings.entries(environment)
+        self.publicAPI = try PublicAPISettings(environment: environment)
     }
 }

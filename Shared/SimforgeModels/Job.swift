@@ -1,138 +1,11 @@
 import Foundation
 
-/// A job as clients send it (`POST jobs/`) and read it back (API.md "Objects"). Reading
-/// is tolerant: unknown fields are ignored and missing optional ones take defaults.
+/// A job as clients send it (`POST jobs/`) and read it back (API.md "Objects"; the seed's
+/// and the Rescale docs' samples). Reading is tolerant as Rescale's is: unknown keys are
+/// ignored, a missing or null optional field takes its default, and a job read back
+/// (`GET jobs/{id}/`) can be posted again as a new job. Writing always writes every key,
+/// with `null`, `[]`, `""` or `false` where there is no value, because clients index them.
 public struct Job: Codable, Sendable, Equatable {
-    public struct AnalysisRef: Codable, Sendable, Equatable {
-        public var code: String
-        /// A `versionCode`.
-        public var version: String?
-
-        public init(code: String, version: String?) {
-            self.code = code
-            self.version = version
-        }
-    }
-
-    public struct CoreSummary: Codable, Sendable, Equatable {
-        public var memoryPerNode: Int
-        public var storagePerNode: Int
-        public var numberOfNodes: Int
-
-        public init(memoryPerNode: Int, storagePerNode: Int, numberOfNodes: Int) {
-            self.memoryPerNode = memoryPerNode
-            self.storagePerNode = storagePerNode
-            self.numberOfNodes = numberOfNodes
-        }
-    }
-
-    public struct Hardware: Codable, Sendable, Equatable {
-        public var coreType: String
-        public var coresPerSlot: Int
-        public var slots: Int
-        /// Hours.
-        public var walltime: Int?
-        public var coreSummary: CoreSummary?
-
-        public init(coreType: String, coresPerSlot: Int, slots: Int, walltime: Int?, coreSummary: CoreSummary? = nil) {
-            self.coreType = coreType
-            self.coresPerSlot = coresPerSlot
-            self.slots = slots
-            self.walltime = walltime
-            self.coreSummary = coreSummary
-        }
-
-        private enum CodingKeys: String, CodingKey { case coreType, coresPerSlot, slots, walltime, coreSummary }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.coreType = try container.decode(String.self, forKey: .coreType)
-            self.coresPerSlot = try container.decodeIfPresent(Int.self, forKey: .coresPerSlot) ?? 1
-            self.slots = try container.decodeIfPresent(Int.self, forKey: .slots) ?? 1
-            self.walltime = try container.decodeIfPresent(Int.self, forKey: .walltime)
-            self.coreSummary = try container.decodeIfPresent(CoreSummary.self, forKey: .coreSummary)
-        }
-    }
-
-    /// An input file reference; on output it carries the whole File as well.
-    public struct InputFile: Codable, Sendable, Equatable {
-        public var id: String
-        public var decompress: Bool
-        public var file: File?
-
-        public init(id: String, decompress: Bool = true, file: File? = nil) {
-            self.id = id
-            self.decompress = decompress
-            self.file = file
-        }
-
-        private enum CodingKeys: String, CodingKey { case id, decompress }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.id = try container.decode(String.self, forKey: .id)
-            self.decompress = try container.decodeIfPresent(Bool.self, forKey: .decompress) ?? true
-            // Present when read back from storage or from a response; clients send only the id.
-            self.file = try? File(from: decoder)
-        }
-
-        /// The File's fields, flattened, plus `decompress` (the seed's response shape).
-        public func encode(to encoder: any Encoder) throws {
-            if let file {
-                try file.encode(to: encoder)
-            }
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.id, forKey: .id)
-            try container.encode(self.decompress, forKey: .decompress)
-        }
-    }
-
-    public struct JobAnalysis: Codable, Sendable, Equatable {
-        public var analysis: AnalysisRef
-        public var command: String
-        public var useMpi: Bool
-        public var envVars: [String: String]
-        public var hardware: Hardware
-        public var inputFiles: [InputFile]
-        public var preProcessScript: String?
-        public var preProcessScriptCommand: String
-        public var postProcessScript: String?
-        public var postProcessScriptCommand: String
-
-        private enum CodingKeys: String, CodingKey {
-            case analysis, command, useMpi, envVars, hardware, inputFiles, preProcessScript, preProcessScriptCommand,
-                 postProcessScript, postProcessScriptCommand
-        }
-
-        public init(analysis: AnalysisRef, command: String, hardware: Hardware, inputFiles: [InputFile] = [], useMpi: Bool = false,
-                    envVars: [String: String] = [:]) {
-            self.analysis = analysis
-            self.command = command
-            self.useMpi = useMpi
-            self.envVars = envVars
-            self.hardware = hardware
-            self.inputFiles = inputFiles
-            self.preProcessScript = nil
-            self.preProcessScriptCommand = ""
-            self.postProcessScript = nil
-            self.postProcessScriptCommand = ""
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.analysis = try container.decode(AnalysisRef.self, forKey: .analysis)
-            self.command = try container.decode(String.self, forKey: .command)
-            self.useMpi = try container.decodeIfPresent(Bool.self, forKey: .useMpi) ?? false
-            self.envVars = try container.decodeIfPresent([String: String].self, forKey: .envVars) ?? [:]
-            self.hardware = try container.decode(Hardware.self, forKey: .hardware)
-            self.inputFiles = try container.decodeIfPresent([InputFile].self, forKey: .inputFiles) ?? []
-            self.preProcessScript = try container.decodeIfPresent(String.self, forKey: .preProcessScript)
-            self.preProcessScriptCommand = try container.decodeIfPresent(String.self, forKey: .preProcessScriptCommand) ?? ""
-            self.postProcessScript = try container.decodeIfPresent(String.self, forKey: .postProcessScript)
-            self.postProcessScriptCommand = try container.decodeIfPresent(String.self, forKey: .postProcessScriptCommand) ?? ""
-        }
-    }
-
     public var id: String?
     public var owner: String?
     public var name: String
@@ -140,8 +13,23 @@ public struct Job: Codable, Sendable, Equatable {
     public var isLowPriority: Bool
     public var projectId: String?
     public var jobanalyses: [JobAnalysis]
-
-    private enum CodingKeys: String, CodingKey { case id, owner, name, description, isLowPriority, projectId, jobanalyses }
+    /// A DOE's variables; empty for a basic job.
+    public var jobvariables: [JobVariable]
+    /// A DOE's runs as CSV rows (header: the variables' names).
+    public var paramFile: FileReference?
+    public var caseFile: FileReference?
+    /// Runs of a DOE whose variables are random.
+    public var monteCarloIterations: Int?
+    public var includeNominalRun: Bool
+    public var isTemplateDryRun: Bool
+    public var resourceFilters: [ResourceFilter]
+    public var archiveFilters: [JSONValue]
+    public var remoteVizConfig: JSONValue?
+    public var optimizer: JSONValue?
+    /// How many runs the job has (set at create).
+    public var expectedRuns: Int?
+    /// The seed of a DOE's random generators: the same seed gives the same runs.
+    public var randomSeed: UInt64?
 
     public init(name: String, jobanalyses: [JobAnalysis], description: String = "", isLowPriority: Bool = false, projectId: String? = nil) {
         self.name = name
@@ -149,6 +37,17 @@ public struct Job: Codable, Sendable, Equatable {
         self.isLowPriority = isLowPriority
         self.projectId = projectId
         self.jobanalyses = jobanalyses
+        self.jobvariables = []
+        self.includeNominalRun = false
+        self.isTemplateDryRun = false
+        self.resourceFilters = []
+        self.archiveFilters = []
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, owner, name, description, isLowPriority, projectId, jobanalyses, jobvariables, paramFile, caseFile,
+             monteCarloIterations, includeNominalRun, isTemplateDryRun, resourceFilters, archiveFilters, remoteVizConfig, optimizer,
+             expectedRuns, randomSeed
     }
 
     public init(from decoder: any Decoder) throws {
@@ -156,9 +55,67 @@ public struct Job: Codable, Sendable, Equatable {
         self.id = try container.decodeIfPresent(String.self, forKey: .id)
         self.owner = try container.decodeIfPresent(String.self, forKey: .owner)
         self.name = try container.decode(String.self, forKey: .name)
-        self.description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
-        self.isLowPriority = try container.decodeIfPresent(Bool.self, forKey: .isLowPriority) ?? false
+        self.description = try container.value(String.self, .description, or: "")
+        self.isLowPriority = try container.value(Bool.self, .isLowPriority, or: false)
         self.projectId = try container.decodeIfPresent(String.self, forKey: .projectId)
         self.jobanalyses = try container.decode([JobAnalysis].self, forKey: .jobanalyses)
+        self.jobvariables = try container.value([JobVariable].self, .jobvariables, or: [])
+        self.paramFile = try container.decodeIfPresent(FileReference.self, forKey: .paramFile)
+        self.caseFile = try container.decodeIfPresent(FileReference.self, forKey: .caseFile)
+        self.monteCarloIterations = try container.lenientInt(.monteCarloIterations)
+        self.includeNominalRun = try container.value(Bool.self, .includeNominalRun, or: false)
+        self.isTemplateDryRun = try container.value(Bool.self, .isTemplateDryRun, or: false)
+        self.resourceFilters = try container.value([ResourceFilter].self, .resourceFilters, or: [])
+        self.archiveFilters = try container.value([JSONValue].self, .archiveFilters, or: [])
+        self.remoteVizConfig = try container.decodeIfPresent(JSONValue.self, forKey: .remoteVizConfig)
+        self.optimizer = try container.decodeIfPresent(JSONValue.self, forKey: .optimizer)
+        self.expectedRuns = try container.lenientInt(.expectedRuns)
+        self.randomSeed = try container.decodeIfPresent(UInt64.self, forKey: .randomSeed)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.id, forKey: .id)
+        try container.encode(self.owner, forKey: .owner)
+        try container.encode(self.name, forKey: .name)
+        try container.encode(self.description, forKey: .description)
+        try container.encode(self.isLowPriority, forKey: .isLowPriority)
+        try container.encode(self.projectId, forKey: .projectId)
+        try container.encode(self.jobanalyses, forKey: .jobanalyses)
+        try container.encode(self.jobvariables, forKey: .jobvariables)
+        try container.encode(self.paramFile, forKey: .paramFile)
+        try container.encode(self.caseFile, forKey: .caseFile)
+        try container.encode(self.monteCarloIterations, forKey: .monteCarloIterations)
+        try container.encode(self.includeNominalRun, forKey: .includeNominalRun)
+        try container.encode(self.isTemplateDryRun, forKey: .isTemplateDryRun)
+        try container.encode(self.resourceFilters, forKey: .resourceFilters)
+        try container.encode(self.archiveFilters, forKey: .archiveFilters)
+        try container.encode(self.remoteVizConfig, forKey: .remoteVizConfig)
+        try container.encode(self.optimizer, forKey: .optimizer)
+        try container.encode(self.expectedRuns, forKey: .expectedRuns)
+        try container.encode(self.randomSeed, forKey: .randomSeed)
+    }
+}
+
+extension Job {
+    /// An output filter (Rescale's `resourceFilters`). Simforge keeps every file a run
+    /// creates or changes; it accepts only the filters that ask for that.
+    public struct ResourceFilter: Codable, Sendable, Equatable {
+        public var caseSensitive: Bool
+        public var include: Bool
+        public var filterType: String
+        public var selector: String
+
+        public init(caseSensitive: Bool, include: Bool, filterType: String, selector: String) {
+            self.caseSensitive = caseSensitive
+            self.include = include
+            self.filterType = filterType
+            self.selector = selector
+        }
+
+        /// Rescale's defaults (the seed's create response): keep everything.
+        public static let defaults = ["Analysis generated files", "Completed templates", "Input files"].map {
+            ResourceFilter(caseSensitive: false, include: true, filterType: $0, selector: $0)
+        }
     }
 }

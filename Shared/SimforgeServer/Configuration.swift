@@ -1,4 +1,5 @@
 import Foundation
+import SimforgeFailover
 
 /// A configuration value that is missing or malformed. Services read their configuration
 /// once at start and stop with this message instead of running half-configured.
@@ -46,21 +47,57 @@ public struct EnvironmentReader: Sendable {
         }
         return value
     }
+
+    /// The base URLs of a service's replicas in `name`, comma-separated (one URL is a list
+    /// of one), normalized; `nil` when unset. Throws when an entry is not an http(s) URL.
+    public func serviceURLs(_ name: String) throws -> String? {
+        guard let list = self.optional(name) else { return nil }
+        do {
+            return try ServiceReplicas(list).description
+        } catch {
+            throw ConfigurationError("\(name): \(error)")
+        }
+    }
+
+    /// Like ``serviceURLs(_:)``; throws when unset or empty.
+    public func requireServiceURLs(_ name: String) throws -> String {
+        guard let list = try self.serviceURLs(name) else { throw ConfigurationError("\(name) is required but not set") }
+        return list
+    }
 }
 
-/// Where a service listens.
+/// Where a service listens, and how long it waits for a slow client.
 public struct HTTPServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// How long a connection may take to send a request's head (counted from the
+    /// connection's start, or from the end of the previous answer); then it is closed.
+    public var headerTimeout: Duration
+    /// How long a request body may stop arriving while the server waits for it; then the
+    /// request fails with 408 and the connection is closed.
+    public var bodyIdleTimeout: Duration
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, headerTimeout: Duration = .seconds(30), bodyIdleTimeout: Duration = .seconds(60)) {
         self.host = host
         self.port = port
+        self.headerTimeout = headerTimeout
+        self.bodyIdleTimeout = bodyIdleTimeout
     }
 
-    /// `HTTP_HOST` (default 127.0.0.1) and `HTTP_PORT` (default `defaultPort`).
+    /// `HTTP_HOST` (default 127.0.0.1), `HTTP_PORT` (default `defaultPort`) and the timeouts.
     public init(environment: EnvironmentReader, defaultPort: Int) throws {
-        self.host = environment.string("HTTP_HOST", default: "127.0.0.1")
-        self.port = try environment.int("HTTP_PORT", default: defaultPort, range: 0...65535)
+        try self.init(
+            host: environment.string("HTTP_HOST", default: "127.0.0.1"),
+            port: environment.int("HTTP_PORT", default: defaultPort, range: 0...65535),
+            environment: environment)
+    }
+
+    /// `host` and `port` as given; `HTTP_HEADER_TIMEOUT_SECONDS` (default 30) and
+    /// `HTTP_BODY_IDLE_TIMEOUT_SECONDS` (default 60) from the environment.
+    public init(host: String, port: Int, environment: EnvironmentReader) throws {
+        self.init(
+            host: host, port: port,
+            headerTimeout: .seconds(try environment.int("HTTP_HEADER_TIMEOUT_SECONDS", default: 30, range: 1...86_400)),
+            bodyIdleTimeout: .seconds(try environment.int("HTTP_BODY_IDLE_TIMEOUT_SECONDS", default: 60, range: 1...86_400)))
     }
 }

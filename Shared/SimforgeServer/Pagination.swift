@@ -3,8 +3,9 @@ import Hummingbird
 import SimforgeModels
 
 /// `page` and `page_size` of a list request, DRF style: pages count from 1, `page_size`
-/// defaults to 100 and is capped at 1000; a page that is not a positive number or lies
-/// past the last page is 404 `Invalid page.`.
+/// defaults to 100 and a larger one is served as 1000 (DRF's `max_page_size` clamps the
+/// same way); a `page_size` that is not a positive integer is 400; a page that is not a
+/// positive number or lies past the last page is 404 `Invalid page.`, as in DRF.
 public struct PageRequest: Sendable, Equatable {
     public static let defaultPageSize = 100
     public static let maxPageSize = 1000
@@ -12,10 +13,13 @@ public struct PageRequest: Sendable, Equatable {
     public let page: Int
     public let pageSize: Int
 
+    /// Rows before this page; never overflows (``init(page:pageSize:)`` bounds `page`).
     public var offset: Int { (self.page - 1) * self.pageSize }
     public var limit: Int { self.pageSize }
 
-    public init(page: Int, pageSize: Int) {
+    /// A page whose offset fits an `Int`; beyond that no list has rows, so it is 404.
+    public init(page: Int, pageSize: Int) throws {
+        guard page >= 1, pageSize >= 1, page - 1 <= Int.max / pageSize else { throw APIError.notFound("Invalid page.") }
         self.page = page
         self.pageSize = pageSize
     }
@@ -23,25 +27,29 @@ public struct PageRequest: Sendable, Equatable {
     /// Reads `page` and `page_size` from the query.
     public init(request: Request) throws {
         let query = request.uri.queryParameters
-        if let pageText = query["page"].map(String.init) {
-            guard let page = Int(pageText), page >= 1 else { throw APIError.notFound("Invalid page.") }
-            self.page = page
-        } else {
-            self.page = 1
+        var page = 1
+        if let pageText = query["page"] {
+            guard let value = Int(String(pageText)), value >= 1 else { throw APIError.notFound("Invalid page.") }
+            page = value
         }
-        if let sizeText = query["page_size"].map(String.init), let size = Int(sizeText), size >= 1 {
-            self.pageSize = min(size, Self.maxPageSize)
-        } else {
-            self.pageSize = Self.defaultPageSize
+        var pageSize = Self.defaultPageSize
+        if let sizeText = query["page_size"] {
+            // Any positive integer, however many digits, is served as at most the maximum.
+            let digits = sizeText.drop { $0 == "0" }
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+                throw APIError.validation(["page_size": .messages(["A valid positive integer is required."])])
+            }
+            pageSize = Int(String(digits)).map { min($0, Self.maxPageSize) } ?? Self.maxPageSize
         }
+        try self.init(page: page, pageSize: pageSize)
     }
 
     /// The page of `results` (already limited to this page) out of `count`, with absolute
     /// `next`/`previous` links that keep the path and every other query parameter.
-    public func page<Item>(count: Int, results: [Item], for request: Request) throws -> Page<Item> {
+    public func page<Item>(count: Int, results: [Item], for request: Request, context: SimforgeRequestContext) throws -> Page<Item> {
         let lastPage = max(1, (count + self.pageSize - 1) / self.pageSize)
         guard self.page <= lastPage else { throw APIError.notFound("Invalid page.") }
-        let base = PublicURL.absolute(request.uri.path, for: request)
+        let base = PublicURL.absolute(request.uri.path, context: context)
         let query = request.uri.query ?? ""
         let next = self.page < lastPage ? Self.link(base: base, query: query, page: self.page + 1) : nil
         let previous = self.page > 1 ? Self.link(base: base, query: query, page: self.page - 1) : nil

@@ -44,7 +44,11 @@ public struct PostgresSettings: Sendable {
     /// CPU of a read route (BENCHMARKS.md, "Jobs and status: read routes"). A connection
     /// the server closes is still noticed and replaced at once; one that a network drops
     /// silently is found by the next query on it.
-    public func makeClient(logger: Logger) -> PostgresClient {
+    ///
+    /// - Parameter longHeld: connections the service holds for as long as it runs (a
+    ///   ``NotificationListener``, a ``LeaderLease``): the pool has `connections` more than
+    ///   those, so requests are never left without one.
+    public func makeClient(logger: Logger, longHeld: Int = 0) -> PostgresClient {
         var configuration = PostgresClient.Configuration(
             host: self.host,
             port: self.port,
@@ -53,8 +57,8 @@ public struct PostgresSettings: Sendable {
             database: self.database,
             tls: .disable
         )
-        configuration.options.minimumConnections = self.connections
-        configuration.options.maximumConnections = self.connections
+        configuration.options.minimumConnections = self.connections + longHeld
+        configuration.options.maximumConnections = self.connections + longHeld
         configuration.options.keepAliveBehavior = nil
         return PostgresClient(configuration: configuration, backgroundLogger: logger)
     }

@@ -9,23 +9,34 @@ import HummingbirdCore
 /// The HTTP plumbing every Simforge service shares.
 public enum SimforgeHTTP {
     /// A router with the standard middleware, outermost first: request id, error
-    /// rendering, metrics. Add routes after this.
-    public static func makeRouter() -> Router<SimforgeRequestContext> {
+    /// rendering, metrics, the request's public origin. Add routes after this.
+    public static func makeRouter(publicOrigins: PublicOrigins) -> Router<SimforgeRequestContext> {
         let router = Router(context: SimforgeRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: PublicOriginMiddleware(origins: publicOrigins))
         return router
     }
 
-    /// HTTP/1.1 that answers `Expect: 100-continue` at once.
-    public static var server: HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()]))
+    /// Call once every route is added: a known path asked with a method it does not serve
+    /// becomes 405 with `Allow`, instead of 404.
+    public static func answerUnservedMethods(on router: Router<SimforgeRequestContext>) {
+        router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path, $0.method) }))
+    }
+
+    /// HTTP/1.1 that answers `Expect: 100-continue` at once and ends slow clients'
+    /// requests (``RequestTimeoutHandler``, with `http`'s timeouts).
+    public static func server(_ http: HTTPServerConfiguration) -> HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [
+            ExpectContinueHandler(),
+            RequestTimeoutHandler(headerTimeout: http.headerTimeout, bodyIdleTimeout: http.bodyIdleTimeout),
+        ]))
     }
 
     /// The public route group `/{userId}/api/v2`, with the consumer check.
-    public static func publicRoutes(on router: Router<SimforgeRequestContext>) -> RouterGroup<SimforgeRequestContext> {
-        router.group("/{userId}/api/v2").add(middleware: ConsumerAuthMiddleware())
+    public static func publicRoutes(on router: Router<SimforgeRequestContext>, gatewaySecret: String) -> RouterGroup<SimforgeRequestContext> {
+        router.group("/{userId}/api/v2").add(middleware: ConsumerAuthMiddleware(gatewaySecret: gatewaySecret))
     }
 
     /// A service's application: HTTP/1.1 on `http`, PostgreSQL (and `services`) run beside
@@ -43,10 +54,11 @@ public enum SimforgeHTTP {
         prepare: @escaping @Sendable () async throws -> Void = {},
         serving: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) -> some ApplicationProtocol {
+        Self.answerUnservedMethods(on: router)
         let prepared = StartGate()
         var app = Application(
             router: router,
-            server: Self.server,
+            server: Self.server(http),
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: name),
             services: [postgres] + services.map { GatedService(gate: prepared, service: $0) },
             onServerRunning: { channel in

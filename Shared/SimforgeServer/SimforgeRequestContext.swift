@@ -12,6 +12,8 @@ public struct SimforgeRequestContext: RequestContext {
     public var jobScope: JobToken?
     /// The peer's address, for the gateway's `X-Forwarded-For`.
     public let remoteAddress: SocketAddress?
+    /// The origin the request's links are built on, set by ``PublicOriginMiddleware``.
+    public var publicOrigin: String = PublicOrigins.defaultValue
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -19,7 +19,8 @@ enum CatalogTestApp {
             http: HTTPServerConfiguration(host: "127.0.0.1", port: 0),
             postgres: postgres,
             catalogFile: catalogFile,
-            internalToken: internalToken)
+            internalToken: internalToken,
+            publicAPI: TestGateway.publicAPI)
     }
 
     /// Runs `body` against a live catalog service with its own database.
@@ -35,5 +36,5 @@ enum CatalogTestApp {
         }
     }
 
-    static let alice: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "alice"]
+    static let alice: HTTPFields = TestGateway.headers(for: "alice")
 }

@@ -28,6 +28,8 @@ enum APIRoutes {
         Route(method: "GET", template: "", service: "catalog"),
         Route(method: "POST", template: "files/contents/", service: "files"),
         Route(method: "POST", template: "files/content/", service: "files"),
+        Route(method: "PUT", template: "files/contents/", service: "files"),
+        Route(method: "PUT", template: "files/content/", service: "files"),
         Route(method: "GET", template: "files/", service: "files"),
         Route(method: "GET", template: "files/{id}/", service: "files"),
         Route(method: "PATCH", template: "files/{id}/", service: "files"),
@@ -51,11 +53,13 @@ enum APIRoutes {
         Route(method: "POST", template: "jobs/{id}/stop/", service: "jobs"),
         Route(method: "GET", template: "jobs/{id}/runs/", service: "jobs"),
         Route(method: "GET", template: "jobs/{id}/runs/{runId}/", service: "jobs"),
+        Route(method: "POST", template: "jobs/{id}/runs/{runId}/stop/", service: "jobs"),
+        Route(method: "GET", template: "jobs/{id}/runs/{runId}/directory-contents/", service: "jobs"),
+        Route(method: "GET", template: "jobs/{id}/cluster_statuses/", service: "jobs"),
         Route(method: "GET", template: "jobs/{id}/statuses/", service: "status"),
         Route(method: "GET", template: "jobs/statuses/", service: "status"),
         Route(method: "GET", template: "jobs/{id}/files/", service: "files"),
         Route(method: "GET", template: "jobs/{id}/runs/{runId}/files/", service: "files"),
-        // API.md: "files or jobs"; it is routed to jobs, which knows where a run works.
         Route(method: "GET", template: "jobs/{id}/runs/{runId}/tail/{path}", service: "jobs"),
     ]
 }

@@ -11,6 +11,8 @@ import Testing
 /// The operator's scripts of the compose deployment: adding users, rendering the file
 /// Kong loads (which the dev gateway then honours too), the database init script.
 @Suite struct ComposeScriptsTests {
+    static let gateway = ["GATEWAY_SECRET": "0123456789abcdefXYZ"]
+
     @Test func addedUsersAreInTheRenderedKongFileAndTheDevGatewayHonoursThem() async throws {
         let folder = try Shell.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -18,10 +20,19 @@ import Testing
         let generated = try Shell.bash("deploy/compose/generate-env.sh", ["--env-file", folder.appendingPathComponent(".env").path, "--secrets-dir", secrets.path])
         #expect(generated.status == 0, "\(generated.stderr)")
         let users = secrets.appendingPathComponent("consumers.yml").path
+        let environment = try String(contentsOf: folder.appendingPathComponent(".env"), encoding: .utf8)
+        let secret = try #require(environment.split(separator: "\n").first { $0.hasPrefix("GATEWAY_SECRET=") }?.dropFirst("GATEWAY_SECRET=".count))
+        let gateway = ["GATEWAY_SECRET": String(secret)]
 
-        // No users yet: the rendered file is kong.yml's.
-        let empty = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users])
+        // No users yet: the rendered file is kong.yml's, with the gateway's secret in place.
+        let empty = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users], environment: gateway)
         #expect(empty.status == 0, "\(empty.stderr)")
+        #expect(empty.stdout.contains(#"set_header("x-gateway-secret", "\#(secret)")"#))
+        #expect(!empty.stdout.contains("__GATEWAY_SECRET__"))
+        for unsafe in ["", "short", "has space or \"quote\" ok"] {
+            let refused = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users], environment: ["GATEWAY_SECRET": unsafe])
+            #expect(refused.status != 0, "rendered with GATEWAY_SECRET='\(unsafe)'")
+        }
 
         let alice = try Shell.bash("deploy/compose/add-user.sh", ["--file", users, "alice"])
         #expect(alice.status == 0, "\(alice.stderr)")
@@ -33,7 +44,7 @@ import Testing
         #expect(try Shell.bash("deploy/compose/add-user.sh", ["--file", users, "a/b"]).status != 0, "not a path segment")
         #expect(try Shell.bash("deploy/compose/add-user.sh", ["--file", users, "anonymous"]).status != 0, "reserved")
 
-        let rendered = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users])
+        let rendered = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users], environment: gateway)
         #expect(rendered.status == 0, "\(rendered.stderr)")
         let renderedFile = folder.appendingPathComponent("kong.yml")
         try rendered.stdout.write(to: renderedFile, atomically: true, encoding: .utf8)
@@ -50,7 +61,7 @@ import Testing
             #expect(policy.decide(key: String(aliceToken), pathUserID: "bob-2") == .forbidden)
         }
         try await GatewayHarness.echoUpstream().test(.live) { upstream in
-            let configuration = try GatewayConfiguration(environment: EnvironmentReader([
+            let configuration = try GatewayConfiguration(environment: EnvironmentReader(["GATEWAY_SECRET": "test-gateway-secret",
                 "GATEWAY_PORT": "0", "GATEWAY_CONFIG": "\(RepositoryPaths.file("kong.yml")),\(users)",
                 "GATEWAY_UPSTREAM_CATALOG": "http://127.0.0.1:\(try #require(upstream.port))",
             ]))
@@ -75,7 +86,8 @@ import Testing
                 keyauth_credentials:
                   - key: "t1"
             """.write(to: users, atomically: true, encoding: .utf8)
-        let rendered = try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users.path])
+        let rendered = try Shell.bash(
+            "deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), users.path], environment: Self.gateway)
         #expect(rendered.status == 0, "\(rendered.stderr)")
         try rendered.stdout.write(to: folder.appendingPathComponent("kong.yml"), atomically: true, encoding: .utf8)
         let config = try KongDeclarativeConfig.load(path: folder.appendingPathComponent("kong.yml").path)
@@ -83,18 +95,19 @@ import Testing
     }
 
     @Test func renderingRefusesFilesItCannotAppendSafely() throws {
+        // Everything else would render: only the file is at fault.
         let folder = try Shell.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let extra = folder.appendingPathComponent("extra.yml")
         try "consumers:\n  - username: a\n    custom_id: a\nplugins: []\n".write(to: extra, atomically: true, encoding: .utf8)
-        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), extra.path]).status != 0)
+        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), extra.path], environment: Self.gateway).status != 0)
         let unindented = folder.appendingPathComponent("unindented.yml")
         try "consumers:\n- username: a\n  custom_id: a\n".write(to: unindented, atomically: true, encoding: .utf8)
-        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), unindented.path]).status != 0)
+        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), unindented.path], environment: Self.gateway).status != 0)
         let notLast = folder.appendingPathComponent("kong.yml")
         try "consumers:\n  - username: anonymous\nplugins: []\n".write(to: notLast, atomically: true, encoding: .utf8)
-        #expect(try Shell.bash("deploy/compose/render-kong.sh", [notLast.path]).status != 0)
-        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), folder.appendingPathComponent("missing.yml").path]).status != 0)
+        #expect(try Shell.bash("deploy/compose/render-kong.sh", [notLast.path], environment: Self.gateway).status != 0)
+        #expect(try Shell.bash("deploy/compose/render-kong.sh", [RepositoryPaths.file("kong.yml"), folder.appendingPathComponent("missing.yml").path], environment: Self.gateway).status != 0)
     }
 
     /// The postgres image runs deploy/compose/postgres-init.sh with psql on its socket; here

@@ -174,11 +174,30 @@ import Yams
         let command = try #require(kong["command"] as? [String]).joined(separator: " ")
         #expect(command.contains("render-kong.sh /kong/kong.yml /kong/consumers.yml > \(environment["KONG_DECLARATIVE_CONFIG"] as? String ?? "?")"))
         #expect(command.contains("exec /docker-entrypoint.sh kong docker-start"))
-        // Every service kong.yml proxies to is a compose service listening on that port.
-        for service in try KongDeclarativeConfig.load(path: RepositoryPaths.file("kong.yml")).services ?? [] {
-            let url = try #require(URL(string: service.url))
-            let target = try #require(try Self.compose()[url.host ?? ""], "kong.yml's \(service.url) is no compose service")
-            #expect((target["environment"] as? [String: Any])?["HTTP_PORT"] as? String == url.port.map(String.init))
+    }
+
+    @Test func kongBalancesOverEveryReplicaOfEachComposeService() throws {
+        let kong = try KongDeclarativeConfig.load(path: RepositoryPaths.file("kong.yml"))
+        let compose = try Self.compose()
+        for service in kong.services ?? [] {
+            // The service's host is an upstream whose targets are compose services on their port.
+            let host = try #require(URL(string: service.url)?.host)
+            let upstream = try #require(kong.upstreams?.first { $0.name == host }, "\(service.name) has no upstream")
+            let targets = try #require(upstream.targets)
+            #expect(!targets.isEmpty)
+            for target in targets {
+                let parts = target.target.split(separator: ":").map(String.init)
+                let composeService = try #require(compose[parts[0]], "target \(target.target) is no compose service")
+                #expect((composeService["environment"] as? [String: Any])?["HTTP_PORT"] as? String == parts.last)
+                // Scalable: no fixed name, no published port, a replica count.
+                #expect(composeService["container_name"] == nil && composeService["ports"] == nil)
+                #expect((composeService["deploy"] as? [String: Any])?["replicas"] as? String == "${\(parts[0].uppercased())_REPLICAS:-1}")
+            }
+            let checks = try #require(upstream.healthchecks)
+            #expect(checks.active?.http_path == "/ready" && (checks.active?.healthy?.interval ?? 0) > 0)
+            #expect((checks.passive?.unhealthy?.tcp_failures ?? 0) > 0)
+            // The dev gateway honours the same section.
+            #expect(try HealthPolicy(checks, upstream: upstream.name).probes)
         }
     }
 

@@ -29,7 +29,7 @@ enum GatewayHarness {
             keyauth_credentials: [{key: bob-token}]
         """
 
-    static func echoUpstream() -> some ApplicationProtocol {
+    static func echoUpstream(port: Int = 0) -> some ApplicationProtocol {
         let router = Router()
         let echo: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             if request.method == .get, let size = request.uri.queryParameters["download"].flatMap({ Int(String($0)) }) {
@@ -49,18 +49,23 @@ enum GatewayHarness {
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("**", method: method, use: echo)
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
     }
 
     /// Writes the consumers file and returns the gateway configuration pointing the
     /// kong.yml `catalog` service at `upstreamPort`.
     static func configuration(upstreamPort: Int) throws -> GatewayConfiguration {
+        try Self.configuration(catalogTargets: ["http://127.0.0.1:\(upstreamPort)"])
+    }
+
+    /// The gateway configuration balancing the kong.yml `catalog` service over `catalogTargets`.
+    static func configuration(catalogTargets: [String]) throws -> GatewayConfiguration {
         let consumersFile = FileManager.default.temporaryDirectory.appendingPathComponent("consumers-\(UUID().uuidString).yml")
         try Self.consumers.write(to: consumersFile, atomically: true, encoding: .utf8)
-        return try GatewayConfiguration(environment: EnvironmentReader([
+        return try GatewayConfiguration(environment: EnvironmentReader(["GATEWAY_SECRET": "test-gateway-secret",
             "GATEWAY_PORT": "0",
             "GATEWAY_CONFIG": RepositoryPaths.file("kong.yml") + "," + consumersFile.path,
-            "GATEWAY_UPSTREAM_CATALOG": "http://127.0.0.1:\(upstreamPort)",
+            "GATEWAY_UPSTREAM_CATALOG": catalogTargets.joined(separator: ","),
         ]))
     }
 

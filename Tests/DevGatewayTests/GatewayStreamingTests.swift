@@ -22,6 +22,7 @@ import Testing
             let gateway = try ChildProcess(
                 executable: RepositoryPaths.binaries.appendingPathComponent("dev-gateway"),
                 environment: [
+                    "GATEWAY_SECRET": "test-gateway-secret",
                     "GATEWAY_PORT": String(gatewayPort),
                     "GATEWAY_CONFIG": RepositoryPaths.file("kong.yml") + "," + consumers.path,
                     "GATEWAY_UPSTREAM_CATALOG": "http://127.0.0.1:\(upstreamPort)",

@@ -110,14 +110,25 @@ import Yams
             Set(try #require(schemas[name]?["required"] as? [String], "\(name).required"))
         }
         #expect(try required("File").isSuperset(of: ["id", "typeId", "name", "dateUploaded", "relativePath", "path", "encodedEncryptionKey",
-                                                      "sharedWith", "decryptedSize", "owner", "isUploaded", "viewInBrowser", "downloadUrl"]))
-        #expect(try required("Analysis").isSuperset(of: ["code", "name", "description", "vendorName", "industries", "versions"]))
-        #expect(try required("CoreType") == ["code", "name", "description", "displayOrder", "isActive", "isDeprecated", "cores", "memory",
-                                             "storage", "price", "processorInfo", "walltimeRequired"])
+                                                      "sharedWith", "decryptedSize", "owner", "isUploaded", "viewInBrowser", "md5", "downloadUrl",
+                                                      "isDeleted"]))
+        #expect(try required("Analysis") == ["code", "name", "description", "vendorName", "industries", "versions", "supportDesks",
+                                             "hasRescaleLicense", "hasShortTermLicense", "licenseSettings", "pricing", "optimizerType",
+                                             "thumbnail", "resources"])
+        #expect(try required("AnalysisVersion") == ["version", "versionCode", "allowedCoreTypes", "stdCommand", "mpiCommand", "smpCommand",
+                                                    "eula"])
+        #expect(try required("CoreType") == ["code", "name", "description", "displayOrder", "isActive", "isDeprecated", "isPrimary", "cores",
+                                             "memory", "storage", "hasSsd", "storageIo", "io", "compute", "price", "lowPriorityPrice",
+                                             "processorInfo", "walltimeRequired", "remoteVizAllowed"])
         #expect(try required("JobStatus") == ["status", "statusDate", "statusReason"])
         #expect(try required("Run").isSuperset(of: ["id", "type", "displayOrder", "dateStarted", "dateCompleted", "isOptimal",
                                                      "outputFileCount", "outputFileSize", "parent", "variables", "exitCode"]))
-        #expect(try required("JobSummary") == ["id", "name", "owner", "dateInserted", "analysisNames", "jobStatus"])
+        #expect(try required("JobSummary") == ["id", "name", "owner", "dateInserted", "analysisNames", "jobStatus", "clusterStatusDisplay",
+                                               "sharedWith", "storage", "isVisible"])
+        #expect(try required("Job").isSuperset(of: ["id", "owner", "name", "jobanalyses", "jobvariables", "paramFile", "caseFile",
+                                                     "monteCarloIterations", "includeNominalRun", "isTemplateDryRun", "resourceFilters",
+                                                     "archiveFilters", "remoteVizConfig", "optimizer", "expectedRuns"]))
+        #expect(try required("Run").isSuperset(of: ["status", "statusReason"]))
         #expect(try required("PageMeta") == ["count", "next", "previous", "results"])
         #expect(try required("Error") == ["detail"])
         let statuses = ((schemas["JobStatus"]?["properties"] as? [String: Any])?["status"] as? [String: Any])?["enum"] as? [String]

@@ -120,7 +120,7 @@ import Yams
                 \(GatewayHarness.consumers.replacingOccurrences(of: "consumers:\n", with: ""))
                 """.write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
-            let configuration = try GatewayConfiguration(environment: EnvironmentReader([
+            let configuration = try GatewayConfiguration(environment: EnvironmentReader(["GATEWAY_SECRET": "test-gateway-secret",
                 "GATEWAY_PORT": "0", "GATEWAY_CONFIG": file.path, "GATEWAY_RATE_LIMITING": rateLimiting,
             ]))
             let gateway = try buildApplication(configuration: configuration, logger: Logger(label: "gateway-test"))

@@ -16,6 +16,11 @@ import Testing
 struct FilesTestApp: Sendable {
     let postgres: PostgresSettings
     let storage: URL
+    let configuration: FilesConfiguration
+
+    /// Files alone: a jobs service nobody answers at (job output listings are tested
+    /// beside a real one, in JobsServiceTests).
+    static let noJobsService = "http://127.0.0.1:9"
 
     static func keySpec() -> String {
         let key = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
@@ -25,18 +30,26 @@ struct FilesTestApp: Sendable {
     static func run(
         maxUploadBytes: Int64 = 100 * 1024 * 1024 * 1024,
         keys: String = FilesTestApp.keySpec(),
+        http: HTTPServerConfiguration = .loopback(),
         _ body: @escaping @Sendable (any TestClientProtocol, FilesTestApp) async throws -> Void
     ) async throws {
         try await TestPostgres.withFreshDatabase { settings async throws in
             let storage = FileManager.default.temporaryDirectory.appendingPathComponent("files-test-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: storage) }
             let configuration = FilesConfiguration(
-                http: .init(host: "127.0.0.1", port: 0), postgres: settings, storageDirectory: storage.path,
-                keyring: try MasterKeyring(spec: keys), maxUploadBytes: maxUploadBytes, internalToken: "test-internal-token")
+                http: http, postgres: settings, storageDirectory: storage.path,
+                keyring: try MasterKeyring(spec: keys), maxUploadBytes: maxUploadBytes, internalToken: "test-internal-token",
+                publicAPI: TestGateway.publicAPI, jobsURL: Self.noJobsService)
             let app = try await buildApplication(configuration: configuration, logger: Logger(label: "files-test"), registry: PrometheusCollectorRegistry())
-            let harness = FilesTestApp(postgres: settings, storage: storage)
+            let harness = FilesTestApp(postgres: settings, storage: storage, configuration: configuration)
             try await app.test(.live) { client in try await body(client, harness) }
         }
+    }
+
+    /// Runs a second replica (same database, storage folder and keys) while `body` runs.
+    func withReplica(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = try await buildApplication(configuration: self.configuration, logger: Logger(label: "files-replica"), registry: PrometheusCollectorRegistry())
+        try await app.test(.live) { client in try await body(client) }
     }
 
     /// Rows in files.files.
@@ -62,9 +75,11 @@ struct MultipartBody {
     var boundary = "----SimforgeTest\(UInt32.random(in: 0...UInt32.max))"
     var data = Data()
 
-    mutating func addFile(_ content: Data, filename: String = "input.dat", name: String = "file", extraHeaders: [String] = []) {
+    /// A part with a filename; `contentType` `nil` sends none (what python's requests does).
+    mutating func addFile(_ content: Data, filename: String = "input.dat", name: String = "file",
+                          contentType: String? = "application/octet-stream", extraHeaders: [String] = []) {
         var head = "--\(self.boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\n"
-        head += "Content-Type: application/octet-stream\r\n"
+        if let contentType { head += "Content-Type: \(contentType)\r\n" }
         for header in extraHeaders { head += header + "\r\n" }
         self.data += Data((head + "\r\n").utf8) + content + Data("\r\n".utf8)
     }
@@ -81,8 +96,8 @@ struct MultipartBody {
 }
 
 enum Users {
-    static let alice: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "alice"]
-    static let bob: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "bob"]
+    static let alice: HTTPFields = TestGateway.headers(for: "alice")
+    static let bob: HTTPFields = TestGateway.headers(for: "bob")
 }
 
 extension Data {
@@ -108,12 +123,18 @@ extension Data {
 
 extension TestClientProtocol {
     func upload(_ content: Data, filename: String = "input.dat", as user: HTTPFields = Users.alice, path: String = "/alice/api/v2/files/contents/",
-                configure: (inout MultipartBody) -> Void = { _ in }) async throws -> TestResponse {
+                method: HTTPRequest.Method = .post, configure: (inout MultipartBody) -> Void = { _ in }) async throws -> TestResponse {
         var body = MultipartBody()
         body.addFile(content, filename: filename)
         configure(&body)
+        return try await self.upload(body, as: user, path: path, method: method)
+    }
+
+    /// Sends a multipart body built by the caller.
+    func upload(_ body: MultipartBody, as user: HTTPFields = Users.alice, path: String = "/alice/api/v2/files/contents/",
+                method: HTTPRequest.Method = .post) async throws -> TestResponse {
         var headers = user
         headers[.contentType] = body.contentType
-        return try await self.execute(uri: path, method: .post, headers: headers, body: body.finished())
+        return try await self.execute(uri: path, method: method, headers: headers, body: body.finished())
     }
 }

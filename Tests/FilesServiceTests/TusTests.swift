@@ -94,6 +94,36 @@ import Testing
         }
     }
 
+    /// Two replicas take PATCHes for the same upload at the same offset at once, round
+    /// after round: one writes, the other is refused (409), and the file's bytes and MD5
+    /// are exactly what was sent.
+    @Test func twoReplicasRacingOnOneUploadNeverCorruptIt() async throws {
+        try await FilesTestApp.run { first, app in
+            try await app.withReplica { second in
+                let content = Data.random(count: 2_000_000)
+                let id = try await Self.create(first, length: content.count)
+                let piece = 250_000
+                var offset = 0
+                while offset < content.count {
+                    let bytes = content[offset..<min(offset + piece, content.count)]
+                    let start = offset
+                    async let a = Self.patch(first, id, offset: start, bytes)
+                    async let b = Self.patch(second, id, offset: start, bytes)
+                    let statuses = [try await a.status, try await b.status]
+                    #expect(statuses.contains(.noContent), "\(statuses)")
+                    #expect(statuses.allSatisfy { $0 == .noContent || $0 == .conflict }, "\(statuses)")
+                    offset = try #require(try await Self.serverOffset(second, id))
+                    #expect(offset == start + bytes.count, "one of the two was kept, once")
+                }
+                let done = try await Self.file(second, id)
+                #expect(done.isUploaded)
+                #expect(done.md5 == content.md5Hex)
+                let download = try await first.execute(uri: "/alice/api/v2/files/\(id)/contents/", method: .get, headers: Users.alice)
+                #expect(Data(buffer: download.body) == content)
+            }
+        }
+    }
+
     @Test func aCutTransferResumesAtTheServersOffset() async throws {
         try await FilesTestApp.run { client, app in
             let content = Data.random(count: 3_000_000)
@@ -101,7 +131,7 @@ import Testing
             let port = try #require(client.port)
             try await RawHTTP.onThread {
                 try RawHTTP.sendAndHangUp(port: port, head: [
-                    "PATCH /alice/api/v2/files/uploads/\(id) HTTP/1.1", "Host: 127.0.0.1", "X-Consumer-Custom-ID: alice",
+                    "PATCH /alice/api/v2/files/uploads/\(id) HTTP/1.1", "Host: 127.0.0.1", "X-Consumer-Custom-ID: alice", "X-Gateway-Secret: \(TestGateway.secret)",
                     "Tus-Resumable: 1.0.0", "Upload-Offset: 0", "Content-Type: application/offset+octet-stream",
                     "Content-Length: \(content.count)",
                 ], body: content.prefix(1_200_000))

@@ -133,7 +133,7 @@ import Testing
             let head = "--\(body.boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\n\r\n"
             try await RawHTTP.onThread {
                 try RawHTTP.sendAndHangUp(port: port, head: [
-                    "POST /alice/api/v2/files/contents/ HTTP/1.1", "Host: 127.0.0.1", "X-Consumer-Custom-ID: alice",
+                    "POST /alice/api/v2/files/contents/ HTTP/1.1", "Host: 127.0.0.1", "X-Consumer-Custom-ID: alice", "X-Gateway-Secret: \(TestGateway.secret)",
                     "Content-Type: \(body.contentType)", "Content-Length: 10000000",
                 ], body: Data(head.utf8) + Data.random(count: 2_000_000))
             }

@@ -15,7 +15,7 @@ import Testing
 
     static func report(_ client: any TestClientProtocol, _ id: String, _ json: String, owner: String = "alice", secret: String = S.token) async throws -> TestResponse {
         try await client.execute(
-            uri: "/internal/jobs/\(id)/events", method: .post,
+            uri: "/internal/jobs/\(id)/runs/1/events", method: .post,
             headers: [HTTPField.Name(JobToken.header)!: JobToken(jobId: id, owner: owner).mint(secret: secret), .contentType: "application/json"],
             body: ByteBuffer(string: json))
     }
@@ -38,7 +38,7 @@ import Testing
             let finished = try await Self.report(client, id, #"{"type":"Finished","exitCode":0,"outputFileCount":3,"outputFileSize":4096}"#)
             #expect(finished.status == .ok)
 
-            #expect(try await stack.statuses(id) == ["Completed", "Executing", "Validated", "Started", "Pending"])
+            #expect(try await stack.statuses(id, reaching: ["Completed", "Executing", "Validated", "Started", "Pending"]) == ["Completed", "Executing", "Validated", "Started", "Pending"])
             let history = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer:
                 try await stack.status.execute(uri: "/alice/api/v2/jobs/\(id)/statuses/", method: .get, headers: S.alice).body))
             #expect(history.results[0].statusReason == "Completed successfully")
@@ -94,15 +94,16 @@ import Testing
 
             let timedOut = try await Self.submitted(client)
             _ = try await Self.report(client, timedOut, #"{"type":"Started"}"#)
-            _ = try await Self.report(client, timedOut, #"{"type":"Finished","exitCode":137,"reason":"Exceeded walltime"}"#)
+            _ = try await Self.report(client, timedOut, #"{"type":"Finished","exitCode":137,"failure":{"kind":"exceededWalltime"}}"#)
 
+            #expect(try await stack.statuses(timedOut, reaching: ["Completed", "Started", "Pending"]) == ["Completed", "Started", "Pending"])
             let feed = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer:
                 try await stack.status.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: S.alice).body))
             let reasons = Dictionary(feed.results.filter { $0.status == "Completed" }.map { ($0.jobId!, $0.statusReason) }, uniquingKeysWith: { a, _ in a })
             #expect(reasons[failed] == "Command exited with code 3")
             #expect(reasons[stopped] == "Stopped by user")
             #expect(reasons[timedOut] == "Exceeded walltime")
-            #expect(try await stack.statuses(stopped) == ["Completed", "Stopping", "Started", "Pending"])
+            #expect(try await stack.statuses(stopped, reaching: ["Completed", "Stopping", "Started", "Pending"]) == ["Completed", "Stopping", "Started", "Pending"])
         }
     }
 }

@@ -19,25 +19,31 @@ actor RecordingBackend: ComputeBackend {
     private(set) var dispatched: [DispatchRequest] = []
     private(set) var cancelled: [String] = []
     var refuse = false
-    var reconciled: [String: BackendJobState] = [:]
+    var reconciled: [String: BackendRunState] = [:]
 
-    func dispatch(_ job: DispatchRequest, logger: Logger) async throws -> String {
+    nonisolated var limitsSlots: Bool { false }
+
+    nonisolated func maxCoresPerRun(logger: Logger) async throws -> Int { 64 }
+
+    func dispatch(_ request: DispatchRequest, logger: Logger) async throws -> [String: String] {
         if self.refuse { throw Refused() }
-        self.dispatched.append(job)
-        return "ref-\(job.jobId)"
+        self.dispatched.append(request)
+        return Dictionary(uniqueKeysWithValues: request.runs.map { ($0, "ref-\(request.jobId)-\($0)") })
     }
 
-    func cancel(jobId: String, reference: String, logger: Logger) async throws -> CancelOutcome {
+    func cancel(run: RunAddress, reference: String, logger: Logger) async throws -> CancelOutcome {
         self.cancelled.append(reference)
         return .signalled
     }
 
-    func reconcile(jobId: String, reference: String, logger: Logger) async throws -> BackendJobState {
-        self.reconciled[reference] ?? .unknown
+    func reconcile(_ runs: [(run: RunAddress, reference: String)], logger: Logger) async throws -> [BackendRunState] {
+        runs.map { self.reconciled[$0.reference] ?? .unknown }
     }
 
+    func resign(logger: Logger) async {}
+
     func refuseAll() { self.refuse = true }
-    func answer(_ state: BackendJobState, for reference: String) { self.reconciled[reference] = state }
+    func answer(_ state: BackendRunState, for reference: String) { self.reconciled[reference] = state }
 }
 
 @Suite struct DispatchTests {
@@ -68,7 +74,7 @@ actor RecordingBackend: ComputeBackend {
             #expect(try await Self.waitFor(["Queued", "Pending"], id, stack) == ["Queued", "Pending"])
             let request = try #require(await backend.dispatched.first)
             #expect(request.jobId == id)
-            #expect(request.slots == 2 && request.coresPerSlot == 4 && request.walltimeSeconds == 3 * 3600)
+            #expect(request.runs == ["1"] && request.slots == 2 && request.coresPerRun == 4 && request.walltimeSeconds == 3 * 3600)
             #expect(JobToken.verify(request.agentToken, secret: S.token) == JobToken(jobId: id, owner: "alice"))
             #expect(await backend.dispatched.count == 1)
         }
@@ -80,13 +86,16 @@ actor RecordingBackend: ComputeBackend {
             let id = try await Self.submit(client)
             _ = try await Self.waitFor(["Queued", "Pending"], id, stack)
             #expect(try await client.execute(uri: "/alice/api/v2/jobs/\(id)/stop/", method: .post, headers: S.alice).status == .accepted)
-            #expect(await backend.cancelled == ["ref-\(id)"])
+            // The leading dispatcher tells the backend (woken by the stop's notification).
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await backend.cancelled.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(await backend.cancelled == ["ref-\(id)-1"])
             // The backend's end report (here sent for it) completes the job.
             let token = JobToken(jobId: id, owner: "alice").mint(secret: S.token)
             _ = try await client.execute(
-                uri: "/internal/jobs/\(id)/events", method: .post,
+                uri: "/internal/jobs/\(id)/runs/1/events", method: .post,
                 headers: [HTTPField.Name(JobToken.header)!: token, .contentType: "application/json"], body: ByteBuffer(string: #"{"type":"Finished"}"#))
-            #expect(try await stack.statuses(id) == ["Completed", "Stopping", "Queued", "Pending"])
+            #expect(try await stack.statuses(id, reaching: ["Completed", "Stopping", "Queued", "Pending"]) == ["Completed", "Stopping", "Queued", "Pending"])
         }
     }
 
@@ -111,20 +120,23 @@ actor RecordingBackend: ComputeBackend {
             let running = try await Self.submit(client)
             for id in [failed, forgotten, lost, running] { _ = try await Self.waitFor(["Queued", "Pending"], id, stack) }
             #expect(try await AgentEventTests.report(client, lost, #"{"type":"Started"}"#).status == .ok)
-            await backend.answer(.ended("node failure"), for: "ref-\(failed)")
-            await backend.answer(.running, for: "ref-\(running)")
+            await backend.answer(.ended("node failure"), for: "ref-\(failed)-1")
+            await backend.answer(.running, for: "ref-\(running)-1")
 
             // What the dispatcher does when the jobs service starts again.
             try await TestPostgres.withClient(stack.postgres) { postgres async throws in
                 let repository = JobPostgresRepository(client: postgres)
                 let relay = OutboxRelay(
                     repository: repository,
-                    status: InternalClient(baseURL: "http://127.0.0.1:\(stack.status.port!)", token: S.token, client: .shared),
+                    status: try InternalClient(baseURLs: "http://127.0.0.1:\(stack.status.port!)", token: S.token, client: .shared),
                     logger: S.logger("relay"))
                 await Dispatcher(
-                    repository: repository, backend: backend, relay: relay, doorbell: Doorbell(), tokenSecret: S.token,
+                    repository: repository, lifecycle: JobLifecycle(repository: repository, relay: relay), backend: backend,
+                    lease: LeaderLease(client: postgres, key: JobsLocks.dispatcher, logger: S.logger("lease")), doorbell: Doorbell(),
+                    tokenSecret: S.token,
                     walltimeLimitSeconds: nil, heartbeatTimeout: .seconds(60), reconcileInterval: .seconds(60), logger: S.logger("dispatcher")
                 ).reconcile()
+                await relay.deliverPending()
             }
             #expect(try await Self.waitFor(["Completed", "Queued", "Pending"], failed, stack) == ["Completed", "Queued", "Pending"])
             #expect(try await Self.waitFor(["Completed", "Started", "Queued", "Pending"], lost, stack) == ["Completed", "Started", "Queued", "Pending"])
@@ -137,7 +149,7 @@ actor RecordingBackend: ComputeBackend {
                 try await stack.status.execute(uri: "/alice/api/v2/jobs/statuses/", method: .get, headers: S.alice).body))
             let reasons = Dictionary(feed.results.filter { $0.status == "Completed" }.map { ($0.jobId!, $0.statusReason ?? "") }, uniquingKeysWith: { a, _ in a })
             #expect(reasons[failed] == "Could not start: node failure")
-            #expect(reasons[lost] == "Lost: the compute backend no longer knows the job")
+            #expect(reasons[lost] == "Lost: the compute backend no longer knows the run")
         }
     }
 }

@@ -20,11 +20,15 @@ import Testing
         case local, slurm
     }
 
-    /// The site limit on walltime in these stacks: the walltime job runs into it.
+    /// The site limit on walltime in these stacks: the walltime job runs into it, and it
+    /// ends what a test leaves running (the one-node Slurm cluster has two cores for all
+    /// of them). Real solvers on a loaded machine get `solverWalltimeLimit`.
     static let walltimeLimit = 6
+    static let solverWalltimeLimit = 300
 
     static func execution(
-        _ backend: Backend, workDirectory: String, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil
+        _ backend: Backend, workDirectory: String, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil,
+        localCores: Int = 4, maxUnpackedBytes: Int64? = nil, walltimeLimit: Int = walltimeLimit
     ) throws -> JobsConfiguration.Execution {
         if backend == .slurm {
             try #require(
@@ -32,28 +36,55 @@ import Testing
                 "SLURM_CONF is not set: run the tests with deploy/test.sh, which starts a one-node Slurm cluster")
         }
         var execution = JobsConfiguration.Execution(
-            backend: backend == .local ? .local(slots: 4) : .slurm(partition: partition),
+            backend: backend == .local ? .local(cores: localCores) : .slurm(partition: partition),
             agentPath: agentPath ?? RepositoryPaths.binaries.appendingPathComponent("simforge-agent").path, workDirectory: workDirectory,
             jobsURL: nil, runAs: runAs)
         execution.heartbeatSeconds = 1
         execution.heartbeatTimeoutSeconds = 30
         execution.reconcileSeconds = 1
         execution.stopGraceSeconds = 2
-        execution.walltimeLimitSeconds = Self.walltimeLimit
+        execution.walltimeLimitSeconds = walltimeLimit
+        if let maxUnpackedBytes { execution.maxUnpackedBytes = maxUnpackedBytes }
         return execution
     }
 
     /// A stack whose jobs run on `backend`, with a scratch working directory.
     static func run(
-        _ backend: Backend, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil,
+        _ backend: Backend, partition: String? = nil, agentPath: String? = nil, runAs: String? = nil, localCores: Int = 4,
+        maxUnpackedBytes: Int64? = nil, walltimeLimit: Int = walltimeLimit,
         _ body: @escaping @Sendable (any TestClientProtocol, JobsStack, String) async throws -> Void
     ) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("simforge-work-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let execution = try Self.execution(backend, workDirectory: work, partition: partition, agentPath: agentPath, runAs: runAs)
+        let execution = try Self.execution(
+            backend, workDirectory: work, partition: partition, agentPath: agentPath, runAs: runAs, localCores: localCores,
+            maxUnpackedBytes: maxUnpackedBytes, walltimeLimit: walltimeLimit)
         try await S.run(execution: execution) { client, stack in
-            try await body(client, stack, work)
+            do {
+                try await body(client, stack, work)
+            } catch {
+                if backend == .slurm { await Self.cancelSlurmJobs(of: stack) }
+                throw error
+            }
+            if backend == .slurm { await Self.cancelSlurmJobs(of: stack) }
         }
+    }
+
+    /// Cancels what a test leaves in the cluster: an agent whose jobs service is gone retries
+    /// its reports for minutes, and would hold the node's cores from the tests after it.
+    static func cancelSlurmJobs(of stack: JobsStack) async {
+        let references: [String] = (try? await TestPostgres.withClient(stack.postgres) { client -> [String] in
+            var references: [String] = []
+            let rows = try await client.query("SELECT DISTINCT backend_ref FROM jobs.runs WHERE backend_ref IS NOT NULL", logger: TestPostgres.logger)
+            for try await reference in rows.decode(String.self) { references.append(reference) }
+            return references
+        }) ?? []
+        guard !references.isEmpty else { return }
+        let scancel = Process()
+        scancel.executableURL = URL(fileURLWithPath: "/usr/bin/scancel")
+        scancel.arguments = references
+        try? scancel.run()
+        scancel.waitUntilExit()
     }
 
     static func create(_ client: any TestClientProtocol, command: String, fileId: String?, coresPerSlot: Int = 1, analysis: String = "user_included",
@@ -69,13 +100,16 @@ import Testing
         return id
     }
 
-    /// Waits until the job's newest status is `status` (up to `seconds`); its history then.
+    /// Waits until the job's newest status is `status` (up to `seconds`: with every suite
+    /// running at once, Slurm jobs queue behind each other on the two-core node); its
+    /// history then.
     @discardableResult
-    static func waitFor(_ status: String, _ id: String, _ stack: JobsStack, seconds: Double = 30) async throws -> [JobStatus] {
+    static func waitFor(_ status: String, _ id: String, _ stack: JobsStack, seconds: Double = 120) async throws -> [JobStatus] {
         let deadline = Date().addingTimeInterval(seconds)
         var history: [JobStatus] = []
         while Date() < deadline {
             let response = try await stack.status.execute(uri: "/alice/api/v2/jobs/\(id)/statuses/", method: .get, headers: S.alice)
+            try #require(response.status == .ok, "statuses of \(id): \(response.status) \(String(buffer: response.body))")
             history = try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: response.body)).results
             if history.first?.status == status { return history }
             try await Task.sleep(for: .milliseconds(100))
@@ -85,7 +119,8 @@ import Testing
     }
 
     static func outputs(_ id: String, _ stack: JobsStack) async throws -> [String: File] {
-        let response = try await stack.files.execute(uri: "/alice/api/v2/jobs/\(id)/files/?page_size=100", method: .get, headers: S.alice)
+        let response = try await stack.files.execute(uri: "/alice/api/v2/jobs/\(id)/files/?page_size=1000", method: .get, headers: S.alice)
+        try #require(response.status == .ok, "outputs of \(id): \(response.status) \(String(buffer: response.body))")
         let page = try JSONDecoder.simforge().decode(Page<File>.self, from: Data(buffer: response.body))
         return Dictionary(uniqueKeysWithValues: page.results.map { ($0.relativePath, $0) })
     }
@@ -130,7 +165,9 @@ import Testing
             #expect(outputs.values.allSatisfy { $0.typeId == File.TypeID.output })
             #expect(try await Self.contents(outputs["results/deep/out.txt"], stack) == "nested\n")
             #expect(try await Self.contents(outputs["case/input.txt"], stack) == "from the zip\nchanged\n")
-            #expect(try await Self.contents(outputs["process_output.log"], stack) == "from the zip\nto stderr\n")
+            let log = try await Self.contents(outputs["process_output.log"], stack)
+            #expect(log.hasPrefix("===== Command: cat case/input.txt"))
+            #expect(log.hasSuffix(" =====\nfrom the zip\nto stderr\n"))
 
             // The command's environment: the version's, the job's and the hardware's; no secret.
             let environment = try await Self.contents(outputs["env.txt"], stack)
@@ -149,6 +186,7 @@ import Testing
             #expect(variables.keys.allSatisfy { !$0.hasPrefix("POSTGRES_") && !$0.hasPrefix("FILES_") && $0 != "INTERNAL_TOKEN" })
             #expect(variables["SIMFORGE_JOB_TOKEN"] == nil)
             // The working directory is cleaned up after the outputs were stored.
+            #expect(!FileManager.default.fileExists(atPath: work + "/" + id + "/1"))
             #expect(!FileManager.default.fileExists(atPath: work + "/" + id))
         }
     }
@@ -178,14 +216,16 @@ import Testing
         try await Self.run(backend) { client, stack, _ in
             let marker = "\(Int.random(in: 100_000...999_999))"
             let id = try await Self.create(client, command: "echo started; sleep \(marker)", fileId: nil)
-            let history = try await Self.waitFor("Completed", id, stack, seconds: Double(Self.walltimeLimit) + 20)
+            let history = try await Self.waitFor("Completed", id, stack, seconds: Double(Self.walltimeLimit) + 120)
             #expect(history.first?.statusReason == "Exceeded walltime")
             let executing = try #require(history.first { $0.status == "Executing" }?.statusDate)
             let completed = try #require(history.first?.statusDate)
-            #expect(completed.timeIntervalSince(executing) >= Double(Self.walltimeLimit))
+            // The walltime runs from the command's start on the agent; Executing is when jobs
+            // recorded the agent's report of it, a moment later on a loaded machine.
+            #expect(completed.timeIntervalSince(executing) >= Double(Self.walltimeLimit) - 1)
             #expect(completed.timeIntervalSince(executing) < Double(Self.walltimeLimit) + 6)
             #expect(Self.processes(["sleep", marker]).isEmpty)
-            #expect(try await Self.contents(try await Self.outputs(id, stack)["process_output.log"], stack) == "started\n")
+            #expect(try await Self.contents(try await Self.outputs(id, stack)["process_output.log"], stack).hasSuffix(" =====\nstarted\n"))
         }
     }
 
@@ -209,7 +249,7 @@ import Testing
     @Test func aRealOpenFOAMCaseCompletesWithItsSolverLog() async throws {
         let tutorial = "/usr/share/doc/openfoam-examples/examples/incompressible/icoFoam/cavity/cavity"
         try #require(FileManager.default.fileExists(atPath: tutorial), "apt-get install openfoam openfoam-examples (deploy/test.sh needs them)")
-        try await Self.run(.local) { client, stack, _ in
+        try await Self.run(.local, walltimeLimit: Self.solverWalltimeLimit) { client, stack, _ in
             let fileId = try await stack.upload(try TestZip.make(directory: tutorial, prefix: "cavity"), name: "cavity.zip")
             let id = try await Self.create(
                 client, command: "cd cavity && blockMesh && icoFoam > log.icoFoam 2>&1", fileId: fileId, coresPerSlot: 1,
@@ -275,7 +315,7 @@ import Testing
             let history = try await Self.waitFor("Completed", id, stack)
             #expect(history.map(\.status) == ["Completed", "Queued", "Pending"])
             let reason = try #require(history.first?.statusReason)
-            #expect(reason.wholeMatch(of: /Could not start: Slurm job \d+ ended FAILED \(exit code 1:0\)/) != nil, "\(reason)")
+            #expect(reason == "Could not start: the cluster ended the run FAILED (exit code 1:0)", "\(reason)")
         }
     }
 
@@ -296,11 +336,11 @@ import Testing
             let job = try S.json(try await client.execute(uri: "/alice/api/v2/jobs/?job_status=QUEUED", method: .get, headers: S.alice))
             #expect((job["results"] as? [[String: Any]])?.map { $0["id"] as? String } == [cancelled])
             let squeue = try await CommandResult.run(
-                "squeue", ["--noheader", "--format=%i %k"], environment: ProcessInfo.processInfo.environment, searchPath: true)
+                "squeue", ["--noheader", "--array", "--format=%i %k"], environment: ProcessInfo.processInfo.environment, searchPath: true)
             let slurmId = try #require(squeue.output.split(separator: "\n").first { $0.hasSuffix("simforge job \(cancelled)") }?.split(separator: " ").first)
             #expect(try await CommandResult.run("scancel", [String(slurmId)], environment: ProcessInfo.processInfo.environment, searchPath: true).succeeded)
             let ended = try await Self.waitFor("Completed", cancelled, stack)
-            #expect(ended.first?.statusReason == "Could not start: Slurm job \(slurmId) was cancelled")
+            #expect(ended.first?.statusReason == "Could not start: the cluster cancelled the run")
         }
     }
 

@@ -43,30 +43,38 @@ struct JobsStack: Sendable {
             defer { try? FileManager.default.removeItem(at: storage) }
             let catalog = try await CatalogService.buildApplication(
                 configuration: CatalogConfiguration(
-                    http: .init(host: "127.0.0.1", port: 0), postgres: settings,
-                    catalogFile: RepositoryPaths.file("deploy/catalog.yml"), internalToken: Self.token),
+                    http: .loopback(), postgres: settings,
+                    catalogFile: RepositoryPaths.file("deploy/catalog.yml"), internalToken: Self.token, publicAPI: TestGateway.publicAPI),
                 logger: Self.logger("catalog"), registry: PrometheusCollectorRegistry())
+            // Files asks jobs whether a job exists, and jobs needs files' address: files reaches jobs through a relay.
+            let jobsRelay = try LateBoundRelay()
             let keys = "k1:" + SymmetricKey(size: .bits256).withUnsafeBytes { Data($0).base64EncodedString() }
             let files = try await FilesService.buildApplication(
                 configuration: FilesConfiguration(
-                    http: .init(host: "127.0.0.1", port: 0), postgres: settings, storageDirectory: storage.path,
-                    keyring: try MasterKeyring(spec: keys), maxUploadBytes: 1 << 30, internalToken: Self.token),
+                    http: .loopback(), postgres: settings, storageDirectory: storage.path,
+                    keyring: try MasterKeyring(spec: keys), maxUploadBytes: 1 << 30, internalToken: Self.token,
+                    publicAPI: TestGateway.publicAPI, jobsURL: jobsRelay.url),
                 logger: Self.logger("files"), registry: PrometheusCollectorRegistry())
             let status = try await StatusService.buildApplication(
-                configuration: StatusConfiguration(http: .init(host: "127.0.0.1", port: 0), postgres: settings, internalToken: Self.token),
+                configuration: StatusConfiguration(
+                    http: .loopback(), postgres: settings, internalToken: Self.token, publicAPI: TestGateway.publicAPI),
                 logger: Self.logger("status"), registry: PrometheusCollectorRegistry())
             try await catalog.test(.live) { catalogClient in
                 try await files.test(.live) { filesClient in
                     try await status.test(.live) { statusClient in
                         let jobs = try await JobsService.buildApplication(
                             configuration: JobsConfiguration(
-                                http: .init(host: "127.0.0.1", port: 0), postgres: settings, internalToken: Self.token,
+                                http: .loopback(), postgres: settings, internalToken: Self.token,
+                                publicAPI: TestGateway.publicAPI,
                                 catalogURL: catalogURL ?? "http://127.0.0.1:\(catalogClient.port!)",
                                 filesURL: "http://127.0.0.1:\(filesClient.port!)",
                                 statusURL: statusURL ?? "http://127.0.0.1:\(statusClient.port!)", execution: execution),
                             logger: Self.logger("jobs"), registry: PrometheusCollectorRegistry(), backend: backend)
-                        try await jobs.test(.live) { jobsClient in
-                            try await body(jobsClient, JobsStack(files: filesClient, status: statusClient, catalog: catalogClient, postgres: settings))
+                        try await jobsRelay.serving {
+                            try await jobs.test(.live) { jobsClient in
+                                jobsRelay.forward(to: "http://127.0.0.1:\(jobsClient.port!)")
+                                try await body(jobsClient, JobsStack(files: filesClient, status: statusClient, catalog: catalogClient, postgres: settings))
+                            }
                         }
                     }
                 }
@@ -74,10 +82,25 @@ struct JobsStack: Sendable {
         }
     }
 
+    /// Runs a second jobs replica (same database, same services beside it, `execution`'s
+    /// backend) while `body` runs; its client.
+    func withJobsReplica(
+        execution: JobsConfiguration.Execution?, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let jobs = try await JobsService.buildApplication(
+            configuration: JobsConfiguration(
+                http: .loopback(), postgres: self.postgres, internalToken: Self.token, publicAPI: TestGateway.publicAPI,
+                catalogURL: "http://127.0.0.1:\(self.catalog.port!)", filesURL: "http://127.0.0.1:\(self.files.port!)",
+                statusURL: "http://127.0.0.1:\(self.status.port!)", execution: execution),
+            logger: Self.logger("jobs-replica"), registry: PrometheusCollectorRegistry())
+        try await jobs.test(.live) { client in try await body(client) }
+    }
+
     /// Runs a second status service on `port` (same database) while `body` runs.
     func withStatusService(port: Int, _ body: @escaping @Sendable () async throws -> Void) async throws {
         let status = try await StatusService.buildApplication(
-            configuration: StatusConfiguration(http: .init(host: "127.0.0.1", port: port), postgres: self.postgres, internalToken: Self.token),
+            configuration: StatusConfiguration(
+                http: .loopback(port: port), postgres: self.postgres, internalToken: Self.token, publicAPI: TestGateway.publicAPI),
             logger: Self.logger("status-late"), registry: PrometheusCollectorRegistry())
         // Not `.test(.live)`: that picks a port of its own.
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -87,8 +110,8 @@ struct JobsStack: Sendable {
         }
     }
 
-    static let alice: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "alice", .contentType: "application/json"]
-    static let bob: HTTPFields = [HTTPField.Name("X-Consumer-Custom-ID")!: "bob", .contentType: "application/json"]
+    static let alice: HTTPFields = TestGateway.headers(for: "alice") + [HTTPField(name: .contentType, value: "application/json")]
+    static let bob: HTTPFields = TestGateway.headers(for: "bob") + [HTTPField(name: .contentType, value: "application/json")]
 
     /// Uploads an input file for alice; returns its id.
     func upload(_ text: String = "FoamFile {}\n", name: String = "cavity.zip", as user: String = "alice") async throws -> String {
@@ -102,7 +125,7 @@ struct JobsStack: Sendable {
         body.writeString("\r\n--\(boundary)--\r\n")
         let response = try await self.files.execute(
             uri: "/\(user)/api/v2/files/contents/", method: .post,
-            headers: [HTTPField.Name("X-Consumer-Custom-ID")!: user, .contentType: "multipart/form-data; boundary=\(boundary)"],
+            headers: TestGateway.headers(for: user) + [HTTPField(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")],
             body: body)
         return try JSONDecoder.simforge().decode(File.self, from: Data(buffer: response.body)).id
     }
@@ -112,6 +135,18 @@ struct JobsStack: Sendable {
         let response = try await self.status.execute(uri: "/alice/api/v2/jobs/\(jobId)/statuses/", method: .get, headers: Self.alice)
         guard response.status == .ok else { return [] }
         return try JSONDecoder.simforge().decode(Page<JobStatus>.self, from: Data(buffer: response.body)).results.map(\.status)
+    }
+
+    /// alice's statuses of a job once they are `expected` (the outbox delivers them soon
+    /// after the change, not before the request answers), or as they are after `seconds`.
+    func statuses(_ jobId: String, reaching expected: [String], seconds: Double = 5) async throws -> [String] {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var history = try await self.statuses(jobId)
+        while history != expected, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            history = try await self.statuses(jobId)
+        }
+        return history
     }
 
     /// The API.md example job: OpenFOAM on one standard node, one input file.

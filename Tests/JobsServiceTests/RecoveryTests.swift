@@ -31,9 +31,9 @@ import Testing
                 "POSTGRES_PASSWORD": settings.password, "POSTGRES_DB": settings.database, "INTERNAL_TOKEN": S.token,
                 "CATALOG_URL": "http://127.0.0.1:\(stack.catalog.port!)", "FILES_URL": "http://127.0.0.1:\(stack.files.port!)",
                 "STATUS_URL": "http://127.0.0.1:\(stack.status.port!)",
-                "JOBS_BACKEND": "local", "JOBS_LOCAL_SLOTS": "1", "JOBS_WORK_DIR": work, "JOBS_HEARTBEAT_SECONDS": "1",
+                "JOBS_BACKEND": "local", "JOBS_LOCAL_CORES": "1", "JOBS_WORK_DIR": work, "JOBS_HEARTBEAT_SECONDS": "1",
                 "JOBS_HEARTBEAT_TIMEOUT_SECONDS": "4", "JOBS_RECONCILE_SECONDS": "1",
-            ]
+            ].merging(TestGateway.environment) { $1 }
             let log = URL(fileURLWithPath: work + "-jobs.log")
             defer { try? FileManager.default.removeItem(at: log) }
             let start: @Sendable () throws -> ChildProcess = {
@@ -47,6 +47,7 @@ import Testing
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "X-Consumer-Custom-ID", value: "alice")
+        request.headers.add(name: "X-Gateway-Secret", value: TestGateway.secret)
         request.headers.add(name: "Content-Type", value: "application/json")
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
@@ -79,7 +80,7 @@ import Testing
 
     /// Agents of this job (by command line).
     static func agents(of jobId: String) -> [Int32] {
-        ProcessTable.pids { $0.count == 2 && $0[0].hasSuffix("simforge-agent") && $0[1] == jobId }
+        ProcessTable.pids { $0.count == 3 && $0[0].hasSuffix("simforge-agent") && $0[1] == jobId }
     }
 
     @Test func killingAndRestartingTheJobsServiceMidJobLosesNothingAndRunsNothingTwice() async throws {
@@ -112,6 +113,28 @@ import Testing
         }
     }
 
+    /// The only jobs replica is gone for three minutes while a job finishes: its agent
+    /// keeps the end (and its heartbeats) until jobs is back, and the job ends with what
+    /// really happened, not Lost.
+    @Test func aJobThatEndsWhileJobsIsDownForThreeMinutesEndsWithItsRealResult() async throws {
+        try await Self.withJobsProcess { start, jobsURL, stack in
+            var jobs = try start()
+            try await Self.waitUntilReady(jobsURL)
+            let id = try await Self.submit(jobsURL, command: "sleep 2; echo real > result.txt; exit 3")
+            try await ExecutionTests.waitFor("Executing", id, stack)
+            try await Self.kill(jobs)
+            try await Task.sleep(for: .seconds(180))
+            #expect(Self.agents(of: id).count == 1, "the agent waits for jobs with the end of its run")
+            jobs = try start()
+            defer { jobs.stop() }
+            let history = try await ExecutionTests.waitFor("Completed", id, stack, seconds: 60)
+            #expect(history.map(\.status) == ["Completed", "Executing", "Validated", "Started", "Queued", "Pending"])
+            #expect(history.first?.statusReason == "Command exited with code 3")
+            let outputs = try await ExecutionTests.outputs(id, stack)
+            #expect(try await ExecutionTests.contents(outputs["result.txt"], stack) == "real\n")
+        }
+    }
+
     @Test func aJobWhoseAgentStopsReportingEndsLost() async throws {
         try await Self.withJobsProcess { start, jobsURL, stack in
             let jobs = try start()
@@ -128,7 +151,7 @@ import Testing
                 for pid in ExecutionTests.processes(["sleep", marker]) { Foundation.kill(pid, SIGKILL) }
             }
             let history = try await ExecutionTests.waitFor("Completed", id, stack, seconds: 20)
-            #expect(history.first?.statusReason == "Lost: the job's agent stopped reporting")
+            #expect(history.first?.statusReason == "Lost: the run's agent stopped reporting")
         }
     }
 }

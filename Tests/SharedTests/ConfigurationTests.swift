@@ -27,4 +27,17 @@ import Testing
         #expect(http.host == "127.0.0.1")
         #expect(http.port == 8082)
     }
+
+    @Test func serviceURLsAreAListCheckedAtStart() throws {
+        let environment = EnvironmentReader(["JOBS_URL": "http://127.0.0.1:8083/, http://127.0.0.1:8093", "FILES_URL": "http://files:8081,files"])
+        #expect(try environment.requireServiceURLs("JOBS_URL") == "http://127.0.0.1:8083,http://127.0.0.1:8093")
+        #expect(try environment.serviceURLs("STATUS_URL") == nil)
+        #expect(throws: ConfigurationError.self) { try environment.requireServiceURLs("STATUS_URL") }
+        do {
+            _ = try environment.requireServiceURLs("FILES_URL")
+            Issue.record("expected a configuration error")
+        } catch {
+            #expect("\(error)".hasPrefix("FILES_URL: 'files' is not an http(s) base URL"))
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,8 +7,23 @@ import Glibc
 /// A loopback TCP port that was free a moment ago, for a child process to listen on.
 public enum FreePort {
     public static func next() throws -> Int {
+        let port = try DeadPort()
+        port.release()
+        return port.port
+    }
+}
+
+/// A loopback port bound but never listened on: a connection to it is refused at once, as
+/// to a replica that was killed, and no other test (tests run in parallel) can take it
+/// while it is held.
+public final class DeadPort: Sendable {
+    public let port: Int
+    private let descriptor: Mutex<Int32?>
+    /// Dead ports held until the test process ends.
+    private static let forever = Mutex<[DeadPort]>([])
+
+    public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -18,8 +34,31 @@ public enum FreePort {
                 bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
             }
         }
-        guard bound else { throw RawHTTP.SocketError(what: "bind") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(fd)
+            throw RawHTTP.SocketError(what: "bind")
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+        self.descriptor = Mutex(fd)
+    }
+
+    /// A dead port's URL, the port held for the rest of the test run.
+    public static func url(host: String = "127.0.0.1") throws -> String {
+        let dead = try DeadPort()
+        Self.forever.withLock { $0.append(dead) }
+        return "http://\(host):\(dead.port)"
+    }
+
+    /// Frees the port, for a server about to listen on it.
+    public func release() {
+        self.descriptor.withLock { fd in
+            if let open = fd { close(open) }
+            fd = nil
+        }
+    }
+
+    deinit {
+        self.release()
     }
 }
 

@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// A blocking HTTP/1.1 client on a raw socket, for what a normal client hides: the
-/// interim `100 Continue` of an `Expect: 100-continue` exchange.
+/// interim `100 Continue` of an `Expect: 100-continue` exchange, a client that hangs up,
+/// stalls or stops reading.
 public enum RawHTTP {
     public struct Reply: Sendable {
         /// What arrived before the body was sent (must be the 100 Continue).
@@ -97,5 +98,49 @@ extension RawHTTP {
                 continuation.resume(with: Swift.Result { try work() })
             }
         }
+    }
+}
+
+extension RawHTTP {
+    /// What a stalling client saw.
+    public struct Stall: Sendable {
+        /// Everything the server sent.
+        public var reply: String
+        /// The server closed the connection (rather than `limit` passing).
+        public var closed: Bool
+        /// Seconds from the last byte sent to the close (or to `limit`).
+        public var seconds: Double
+    }
+
+    /// Sends `data`, then nothing more while reading until the server closes the
+    /// connection or `limit` seconds pass: a client that stops mid-head or mid-body.
+    public static func sendAndStall(port: Int, data: Data, limit: Int) throws -> Stall {
+        let fd = try connectedSocket(port: port)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try send(fd, data)
+        let start = Date()
+        var received = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while Date().timeIntervalSince(start) < Double(limit) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count > 0 {
+                received.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) {
+                return Stall(reply: String(decoding: received, as: UTF8.self), closed: true, seconds: Date().timeIntervalSince(start))
+            }
+        }
+        return Stall(reply: String(decoding: received, as: UTF8.self), closed: false, seconds: Date().timeIntervalSince(start))
+    }
+}
+
+extension RawHTTP {
+    /// Sends `data`, reads nothing for `seconds`, then hangs up: a client that stops reading.
+    public static func sendWithoutReading(port: Int, data: Data, seconds: Int) throws {
+        let fd = try connectedSocket(port: port)
+        defer { close(fd) }
+        try send(fd, data)
+        Thread.sleep(forTimeInterval: Double(seconds))
     }
 }

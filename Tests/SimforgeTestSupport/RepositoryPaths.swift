@@ -1,6 +1,7 @@
 import Foundation
 
-/// Files of this repository, for tests that read the real kong.yml and catalog.yml.
+/// Files of this repository, for tests that read the real kong.yml and catalog.yml, and the
+/// fixtures under Tests/Fixtures.
 public enum RepositoryPaths {
     /// The checkout's root (the folder holding Package.swift).
     public static let root: URL = URL(fileURLWithPath: #filePath)
@@ -8,6 +9,11 @@ public enum RepositoryPaths {
 
     public static func file(_ relativePath: String) -> String {
         root.appendingPathComponent(relativePath).path
+    }
+
+    /// A file under `Tests/Fixtures/`, e.g. `fixture("rescale/file.json")`.
+    public static func fixture(_ relativePath: String) -> String {
+        file("Tests/Fixtures/" + relativePath)
     }
 
     /// The folder holding the built executables (next to the test bundle).

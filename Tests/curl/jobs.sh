@@ -82,7 +82,9 @@ check "a long-poll that runs out returns an empty page" [ "$(json "d['results']"
 request "${SIMFORGE_URL}jobs/$job_id/stop/" -X POST "${auth[@]}"
 check "stopping a completed job is 409" [ "$status" = 409 ]
 request "${SIMFORGE_URL}jobs/$job_id/" -X PATCH "${auth[@]}" -H "Content-Type: application/json" -d '{"name": "renamed"}'
-check "changing a submitted job is 409" [ "$status" = 409 ]
+check "a submitted job can be renamed" [ "$status $(json "d.get('name')")" = "200 renamed" ]
+request "${SIMFORGE_URL}jobs/$job_id/" -X PATCH "${auth[@]}" -H "Content-Type: application/json" -d '{"jobanalyses": []}'
+check "changing what a submitted job runs is 409" [ "$status" = 409 ]
 
 # A long job, stopped by its user.
 sed -e 's/"cavity"/"long"/' -e 's#cd cavity && blockMesh && icoFoam > log.icoFoam 2>\&1#sleep 600#' "$work/job.json" > "$work/long.json"
@@ -91,6 +93,20 @@ long_id=$(json "d['id']")
 request "${SIMFORGE_URL}jobs/$long_id/submit/" -X POST "${auth[@]}"
 follow "$long_id" Executing
 check "the long job runs" [ "$(json "d['results'][0]['status']")" = Executing ]
+request "${SIMFORGE_URL}jobs/$long_id/runs/1/directory-contents/" "${auth[@]}"
+check "a running run lists its working directory" [ "$status $(json "'process_output.log' in [e['path'] for e in d]")" = "200 True" ]
+resource=$(json "[e['resource'] for e in d if e['path'] == 'process_output.log'][0]")
+request "$resource?lines=5" "${auth[@]}"
+check "a listed file's resource gives its last lines" [ "$status $(json "d['fileType']")" = "200 ASCII text" ]
+request "$resource" "${auth[@]}"
+check "its raw tail is the run's log so far" grep -q '^===== Command: sleep 600 =====$' <<<"$body"
+request "${SIMFORGE_URL}jobs/$long_id/cluster_statuses/" "${auth[@]}"
+check "its cluster has started" [ "$(json "d['results'][0]['status']")" = Started ]
+user2_url=$(echo "$SIMFORGE_URL" | sed "s#/$SIMFORGE_USER_ID/#/$SIMFORGE_USER2_ID/#")
+for path in "runs/1/directory-contents/" "runs/1/tail/process_output.log" "cluster_statuses/" "runs/1/stop/"; do
+    request "${user2_url}jobs/$long_id/$path" -H "Authorization: Token $SIMFORGE_TOKEN2" -X "$([ "${path%stop/}" = "$path" ] && echo GET || echo POST)"
+    check "another user gets 404 for $path of a running job" [ "$status" = 404 ]
+done
 request "${SIMFORGE_URL}jobs/$long_id/" -X DELETE "${auth[@]}"
 check "it cannot be deleted while it runs" [ "$status" = 409 ]
 request "${SIMFORGE_URL}jobs/$long_id/stop/" -X POST "${auth[@]}"
@@ -100,14 +116,18 @@ check "the job ended, stopped by the user" [ "$(json "d['results'][0]['statusRea
 request "${SIMFORGE_URL}jobs/statuses/" "${auth[@]}"
 check "the feed shows it newest first" [ "$(json "d['results'][0]['status'] + '/' + d['results'][0]['jobId']")" = "Completed/$long_id" ]
 
-user2_url=$(echo "$SIMFORGE_URL" | sed "s#/$SIMFORGE_USER_ID/#/$SIMFORGE_USER2_ID/#")
 for path in "jobs/$job_id/" "jobs/$job_id/statuses/" "jobs/$job_id/runs/"; do
     request "${user2_url}$path" -H "Authorization: Token $SIMFORGE_TOKEN2"
     check "another user gets 404 for $path" [ "$status" = 404 ]
 done
-# files cannot tell another user's job from a job without outputs: an empty page.
-request "${user2_url}jobs/$job_id/files/" -H "Authorization: Token $SIMFORGE_TOKEN2"
-check "another user sees no output file of the job" [ "$(json "d['count']")" = 0 ]
+for path in "jobs/$job_id/files/" "jobs/$job_id/runs/1/files/"; do
+    request "${user2_url}$path" -H "Authorization: Token $SIMFORGE_TOKEN2"
+    check "another user gets 404 for $path" [ "$status" = 404 ]
+done
+request "${SIMFORGE_URL}jobs/$job_id/runs/2/files/" "${auth[@]}"
+check "a run the job does not have is 404" [ "$status" = 404 ]
+request "${SIMFORGE_URL}jobs/NoSuchJob/files/" "${auth[@]}"
+check "a job that does not exist is 404" [ "$status" = 404 ]
 request "${SIMFORGE_URL}jobs/"
 check "no token is 401" [ "$status" = 401 ]
 request "${SIMFORGE_URL}jobs/" -H "Authorization: Token $SIMFORGE_TOKEN2"

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -147,7 +148,13 @@ def call(method, relative, *, token=TOKEN, headers=None, body=None, expect=None,
     for header, spec in (documented.get("headers") or {}).items():
         if resolve(spec).get("required"):
             check(f"{name}: header {header}", response.headers.get(header) is not None)
-    json_content = (documented.get("content") or {}).get("application/json")
+    content = documented.get("content") or {}
+    media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    # Where a response has several media types (a tail: raw bytes or JSON lines), the
+    # one the service sent must be documented, and a JSON one validates.
+    if content and len(content) > 1:
+        check(f"{name}: media type {media_type} is documented", media_type in content, f"documented: {sorted(content)}")
+    json_content = content.get("application/json") if len(content) == 1 or media_type == "application/json" else None
     if json_content and method != "HEAD":
         try:
             instance = json.loads(response.body)
@@ -156,7 +163,7 @@ def call(method, relative, *, token=TOKEN, headers=None, body=None, expect=None,
         else:
             problems = validate_body(json_content["schema"], instance)
             check(f"{name}: body matches the schema", not problems, problems)
-    elif not documented.get("content"):
+    elif not content:
         check(f"{name}: no body", method == "HEAD" or len(response.body) == 0, repr(response.body[:100]))
     return response
 
@@ -205,6 +212,11 @@ def main():
     file_id = uploaded.json()["id"]
     body, content_type = multipart({}, {"file": ("alias.txt", b"alias")})
     alias_id = call("POST", "files/content/", headers={"Content-Type": content_type}, body=body, expect=201).json()["id"]
+    # The python SDK uploads with PUT.
+    for path in ("files/contents/", "files/content/"):
+        body, content_type = multipart({}, {"file": ("put.txt", b"put")})
+        put_id = call("PUT", path, headers={"Content-Type": content_type}, body=body, expect=201).json()["id"]
+        call("DELETE", f"files/{put_id}/", expect=204)
     call("POST", "files/contents/", headers=json_headers, body=b"{}", expect=415)
     body, content_type = multipart({"typeId": "1"}, {})
     call("POST", "files/contents/", headers={"Content-Type": content_type}, body=body, expect=400)
@@ -299,9 +311,49 @@ def main():
     sleeper["jobanalyses"][0]["command"] = "sleep 120"
     sleeper_id = call("POST", "jobs/", headers=json_headers, body=json.dumps(sleeper).encode(), expect=201).json()["id"]
     call("POST", f"jobs/{sleeper_id}/submit/", expect=200)
-    call("POST", f"jobs/{sleeper_id}/stop/", expect=202)
+    call("GET", f"jobs/{sleeper_id}/cluster_statuses/", expect=200)
+    call("GET", "jobs/NoSuchJob1/cluster_statuses/", expect=404)
+    # Its run's working directory, once the run has one (409 until then).
+    for _ in range(100):
+        listing = call("GET", f"jobs/{sleeper_id}/runs/1/directory-contents/", expect=[200, 409])
+        if listing.status == 200 and any(e.get("path") == "process_output.log" for e in listing.json()):
+            break
+        time.sleep(0.2)
+    call("GET", f"jobs/{sleeper_id}/runs/1/tail/process_output.log", expect=200)
+    call("GET", f"jobs/{sleeper_id}/runs/1/tail/process_output.log?lines=2", expect=200)
+    call("GET", f"jobs/{sleeper_id}/runs/1/tail/no-such-file", expect=404)
+    call("GET", f"jobs/{sleeper_id}/runs/7/directory-contents/", expect=404)
+    call("POST", f"jobs/{sleeper_id}/runs/7/stop/", expect=404)
+    call("POST", f"jobs/{sleeper_id}/runs/1/stop/", expect=202)
+    call("POST", f"jobs/{sleeper_id}/stop/", expect=[202, 409])
     call("POST", f"jobs/{job_id}/stop/", expect=[202, 409])
     call("POST", "jobs/NoSuchJob1/stop/", expect=404)
+    # A sweep: a parameter file's rows and a template; then two generated variables.
+    body, content_type = multipart({}, {"file": ("sweep.csv", b"speed,label\n1,a\n2,b\n")})
+    csv_id = call("POST", "files/contents/", headers={"Content-Type": content_type}, body=body, expect=201).json()["id"]
+    body, content_type = multipart({}, {"file": ("sweep.template", b"speed ${speed} ${label}\n")})
+    template_id = call("POST", "files/contents/", headers={"Content-Type": content_type}, body=body, expect=201).json()["id"]
+    sweep = json.loads(json.dumps(job))
+    sweep["paramFile"] = {"id": csv_id}
+    sweep["jobanalyses"][0]["templateTasks"] = [{"templateFile": {"id": template_id}, "processedFilename": "in/sweep.txt"}]
+    sweep_id = call("POST", "jobs/", headers=json_headers, body=json.dumps(sweep).encode(), expect=201).json()["id"]
+    call("GET", f"jobs/{sweep_id}/runs/?page_size=1", expect=200)
+    call("GET", f"jobs/{sweep_id}/runs/2/", expect=200)
+    generated = json.loads(json.dumps(job))
+    generated["jobvariables"] = [
+        {"name": "x", "variableType": "Param", "valueGeneratorType": "FixedRange",
+         "valueGeneratorSettings": {"minvalue": 1, "maxvalue": 3, "increment": 1}},
+        {"name": "y", "valueGeneratorType": "Normal", "valueGeneratorSettings": {"mean": 0, "stddev": 1}},
+    ]
+    generated["monteCarloIterations"] = 2
+    generated_id = call("POST", "jobs/", headers=json_headers, body=json.dumps(generated).encode(), expect=201).json()["id"]
+    call("GET", f"jobs/{generated_id}/runs/", expect=200)
+    generated["jobvariables"][0]["valueGeneratorSettings"]["increment"] = 0
+    call("POST", "jobs/", headers=json_headers, body=json.dumps(generated).encode(), expect=400)
+    for created in (sweep_id, generated_id):
+        call("DELETE", f"jobs/{created}/", expect=204)
+    for created in (csv_id, template_id):
+        call("DELETE", f"files/{created}/", expect=204)
     spare = call("POST", "jobs/", headers=json_headers, body=json.dumps(job).encode(), expect=201).json()["id"]
     call("DELETE", f"jobs/{spare}/", expect=204)
     call("DELETE", f"jobs/{spare}/", expect=404)

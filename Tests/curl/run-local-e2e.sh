@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh, status.sh), the README's
-# walk-through as written (readme.sh), the OpenAPI document against the running services
-# (openapi-check.py), starting again while up is harmless, a restart keeps the data and
-# tokens and picks up a changed
-# catalog file, stop leaves nothing running.
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh, status.sh), real
+# Rescale clients (clients.py), the README's walk-through as written (readme.sh), the
+# OpenAPI document against the running services (openapi-check.py), schemathesis through
+# the gateway (fuzz.sh), starting again while up is harmless, a restart keeps the data and
+# tokens and picks up a changed catalog file, stop leaves nothing running.
 # SIMFORGE_BUILD defaults to debug here (the test build already made it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +18,7 @@ analysis_count() {
     curl -fsS -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL}analyses/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'
 }
 
-for name in postgres files catalog status jobs gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
+for name in postgres files-1 catalog-1 status-1 jobs-1 gateway; do [ -s "$SIMFORGE_DATA_DIR/run/$name.pid" ] || fail "no pid file for $name"; done
 grep -q '^SIMFORGE_TOKEN=.\+' "$SIMFORGE_ENV" || fail "local.env has no token"
 # Job commands run on this host as an unprivileged user: the database's trusted admin
 # socket and its password-protected TCP port must both refuse them.
@@ -32,8 +32,15 @@ bash Tests/curl/files.sh
 bash Tests/curl/jobs.sh
 bash Tests/curl/status.sh
 bash Tests/curl/readme.sh
+bash Tests/curl/security.sh
+# Real Rescale clients: rescalepy as published, the python-sdk examples' requests.
+python3 Tests/curl/clients.py
 # Every route of deploy/openapi.yaml answers as documented.
 python3 Tests/curl/openapi-check.py
+# The simforge CLI, the real binary against this stack.
+bash Tests/curl/cli.sh
+# The fuzzer finds no failure, and no process of the stack died or was replaced.
+bash Tests/curl/fuzz.sh
 
 before=$(pids)
 tokens=$(grep TOKEN "$SIMFORGE_ENV")
@@ -67,6 +74,14 @@ curl -fsS -o /dev/null -H "Authorization: Token $SIMFORGE_TOKEN" "${SIMFORGE_URL
 deploy/run-local.sh restart >/dev/null
 [ "$(analysis_count)" = "$count" ] || fail "the removed analysis is still listed"
 bash Tests/curl/catalog.sh
+
+# A service that died is named by `status`, with the end of its log; start brings it back.
+kill -KILL "$(cat "$SIMFORGE_DATA_DIR/run/status-1.pid")"
+sleep 0.2
+if report=$(deploy/run-local.sh status); then fail "status did not report the dead service: $report"; fi
+grep -q '^status-1: DEAD' <<<"$report" || fail "status did not name the dead service: $report"
+deploy/run-local.sh >/dev/null
+deploy/run-local.sh status >/dev/null || fail "start did not bring the dead service back"
 
 running=$(pids)
 deploy/run-local.sh stop >/dev/null

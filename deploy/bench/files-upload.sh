@@ -65,4 +65,4 @@ for row in "upload via gateway:$up_gateway" "upload direct to files:$up_direct" 
     name=${row%%:*}; seconds=${row##*:}; r=$(rate "$seconds")
     printf '%-28s %8s %10s\n' "$name" "$r" "$(ratio "$r")"
 done
-echo "peak RSS: files $(peak_mib files) MiB, gateway $(peak_mib gateway) MiB"
+echo "peak RSS: files $(peak_mib files-1) MiB, gateway $(peak_mib gateway) MiB"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the secrets of the docker compose stack, once:
 #   .env                               database passwords (superuser and one per service),
-#                                      INTERNAL_TOKEN, FILES_MASTER_KEYS; docker compose
+#                                      INTERNAL_TOKEN, GATEWAY_SECRET, FILES_MASTER_KEYS; docker compose
 #                                      reads it from the repository root
 #   deploy/compose/secrets/            folder readable by its owner only, holding
 #     consumers.yml                    the users (Kong consumers); empty at first, filled
@@ -32,6 +32,12 @@ secret() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
 
 if [ -e "$env_file" ] && [ "$force" != true ]; then
     echo "generate-env: $env_file exists; keeping it (--force replaces it: the database and the stored files would no longer match it)" >&2
+    # Secrets added by later versions, which an older .env lacks.
+    if ! grep -q '^GATEWAY_SECRET=' "$env_file"; then
+        printf '# Proves to the services that a request passed Kong (added %s).\nGATEWAY_SECRET=%s\n' \
+            "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(secret)" >> "$env_file"
+        echo "generate-env: added GATEWAY_SECRET to $env_file"
+    fi
 else
     umask 077
     cat > "$env_file" <<ENV
@@ -45,6 +51,10 @@ JOBS_DB_PASSWORD=$(secret)
 STATUS_DB_PASSWORD=$(secret)
 # Guards every /internal/ route (service to service, and the job agent's token secret).
 INTERNAL_TOKEN=$(secret)
+# Kong sends it to the services with every request it authenticated: without it they do
+# not believe a consumer header (a job's command reaching a service directly cannot
+# speak for another user).
+GATEWAY_SECRET=$(secret)
 # id:base64 of 32 random bytes, comma-separated, newest first: the first wraps new files'
 # keys, the others still unwrap older ones (rotation: deploy/OPERATIONS.md).
 FILES_MASTER_KEYS='k$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -d '\n')'
@@ -52,10 +62,13 @@ FILES_MASTER_KEYS='k$(date -u +%Y%m%d):$(head -c 32 /dev/urandom | base64 | tr -
 # Optional settings, with their defaults (deploy/OPERATIONS.md lists them all):
 # SIMFORGE_HTTP_BIND=0.0.0.0
 # SIMFORGE_HTTP_PORT=8000
+# Where clients reach the API (links in answers use it; comma-separated if several):
+# SIMFORGE_PUBLIC_URL=http://localhost:8000
 # LOG_LEVEL=info
 # FILES_MAX_UPLOAD_BYTES=107374182400
-# JOBS_LOCAL_SLOTS=
+# JOBS_LOCAL_CORES=
 # JOBS_DEFAULT_WALLTIME_HOURS=48
+# JOBS_MAX_RUNS=10000
 ENV
     echo "generate-env: wrote $env_file"
 fi

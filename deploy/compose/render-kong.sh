@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # render-kong.sh KONG_YML [USERS_YML...]: prints the one declarative file Kong loads in
 # DB-less mode: KONG_YML with the consumers of each USERS_YML appended to its consumers
-# list. Kong reads a single file, and user tokens are never committed, so the Kong
-# container of docker-compose.yml runs this at every start with kong.yml and
-# deploy/compose/secrets/consumers.yml (written by add-user.sh).
+# list, and its __GATEWAY_SECRET__ placeholder replaced by the GATEWAY_SECRET environment
+# variable (the secret the services require beside the consumer headers; generated into
+# .env by generate-env.sh). Kong reads a single file, and neither user tokens nor secrets
+# are committed, so the Kong container of docker-compose.yml runs this at every start with
+# kong.yml and deploy/compose/secrets/consumers.yml (written by add-user.sh).
 #
 # A USERS_YML has the form add-user.sh and deploy/run-local.sh write (the dev gateway
 # reads the same files through GATEWAY_CONFIG):
@@ -27,7 +29,11 @@ top_level_keys() { grep -E '^[A-Za-z_][A-Za-z0-9_]*:' "$1" | sed -E 's/:.*//' ||
 
 [ "$(top_level_keys "$kong_yml" | tail -n 1)" = consumers ] \
     || fail "the last top-level section of $kong_yml must be 'consumers:'"
-cat "$kong_yml"
+# Goes into a Lua string literal of the post-function: letters and digits only.
+[[ "${GATEWAY_SECRET:-}" =~ ^[A-Za-z0-9]{16,}$ ]] \
+    || fail "GATEWAY_SECRET must be set to 16 or more letters and digits (deploy/compose/generate-env.sh)"
+grep -q '__GATEWAY_SECRET__' "$kong_yml" || fail "$kong_yml has no __GATEWAY_SECRET__ placeholder"
+sed "s/__GATEWAY_SECRET__/$GATEWAY_SECRET/g" "$kong_yml"
 
 for users in "$@"; do
     [ -f "$users" ] || fail "$users is not a file (deploy/compose/generate-env.sh creates it)"

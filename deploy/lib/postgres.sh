@@ -16,9 +16,10 @@ pg_bin() {
 
 as_pg() { runuser -u "$PG_OS_USER" -- "$@"; }
 
-# pg_init ROOT PASSWORD: a new cluster in ROOT/data whose superuser `postgres` has PASSWORD.
+# pg_init ROOT PASSWORD [HOST_AUTH]: a new cluster in ROOT/data whose superuser `postgres`
+# has PASSWORD, checked on TCP by HOST_AUTH (scram-sha-256, or md5: see pg_use_md5).
 pg_init() {
-    local root=$1 password=$2 bin
+    local root=$1 password=$2 host_auth=${3:-scram-sha-256} bin
     bin=$(pg_bin)
     mkdir -p "$root"
     chown "$PG_OS_USER:" "$root"
@@ -27,7 +28,7 @@ pg_init() {
     ( umask 077; printf '%s\n' "$password" > "$pwfile" )
     chown "$PG_OS_USER" "$pwfile"
     as_pg "$bin/initdb" -D "$root/data" -U postgres --pwfile="$pwfile" \
-        --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+        --auth-local=trust --auth-host="$host_auth" -E UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$pwfile"
 }
 
@@ -50,6 +51,15 @@ pg_stop() {
 }
 
 # pg_psql ROOT PORT DATABASE SQL...: runs SQL as the superuser over the unix socket.
+# pg_use_md5 ROOT PORT PASSWORD: stores the superuser's password as md5, for a cluster made
+# with HOST_AUTH md5 (initdb stores it as scram, whatever the method).
+pg_use_md5() {
+    pg_psql "$1" "$2" postgres -v password="$3" <<'SQL'
+SET password_encryption = 'md5';
+ALTER ROLE postgres PASSWORD :'password';
+SQL
+}
+
 pg_psql() {
     local root=$1 port=$2 database=$3
     shift 3

@@ -9,8 +9,9 @@ start_scratch_stack() {
     chmod 755 "$scratch"
     export SIMFORGE_DATA_DIR=$scratch/data SIMFORGE_BUILD=$build LOG_LEVEL=${LOG_LEVEL:-warning}
     # Ports from a random base: two scratch stacks started at once (a test run beside a
-    # benchmark) must not both pick the first free port and collide a moment later.
-    local base=$((20000 + RANDOM % 2000 * 10))
+    # benchmark) must not both pick the first free port and collide a moment later. Blocks
+    # of 100 ports: room for the replicas of each service (deploy/run-local.sh: + 10 each).
+    local base=$((20000 + RANDOM % 400 * 100))
     export SIMFORGE_PG_PORT=$(pg_free_port $((base)))
     export SIMFORGE_FILES_PORT=$(pg_free_port $((base + 1)))
     export SIMFORGE_CATALOG_PORT=$(pg_free_port $((base + 2)))

@@ -71,6 +71,8 @@ SlurmdPidFile=$base/run/slurmd.pid
 SlurmctldLogFile=$base/log/slurmctld.log
 SlurmdLogFile=$base/log/slurmd.log
 NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} State=UNKNOWN
+# A DOE is one job array, its run numbers the task ids (jobs allow up to 10 000 runs).
+MaxArraySize=10001
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 # Accepts jobs and never starts them: the tests of jobs that end while pending in Slurm use it.
 PartitionName=held Nodes=ALL MaxTime=INFINITE State=DOWN

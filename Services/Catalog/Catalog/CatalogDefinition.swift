@@ -14,10 +14,20 @@ struct CatalogDefinition: Decodable, Sendable {
         var cores: [Int]
         var memory: Int
         var storage: Int
+        /// A decimal text (`"0.06"`), served as a JSON number.
         var price: String
         var processorInfo: String
         var isDeprecated: Bool?
         var walltimeRequired: Bool?
+        var isPrimary: Bool?
+        var hasSsd: Bool?
+        var storageIo: String?
+        var io: String?
+        /// A decimal text (`"1.00"`), served as text.
+        var compute: String?
+        /// A decimal text, served as text; `price` when absent.
+        var lowPriorityPrice: String?
+        var remoteVizAllowed: Bool?
     }
 
     struct VersionEntry: Decodable, Sendable {
@@ -40,13 +50,14 @@ struct CatalogDefinition: Decodable, Sendable {
         var industries: [Analysis.Industry]?
         /// Newest first.
         var versions: [VersionEntry]
-        var supportDesks: [String]?
+        var supportDesks: [Analysis.SupportDesk]?
         var hasRescaleLicense: Bool?
-        var licenseSettings: [String]?
+        var hasShortTermLicense: Bool?
+        var licenseSettings: [Analysis.LicenseSetting]?
         var pricing: String?
         var optimizerType: String?
         var thumbnail: String?
-        var resources: [String]?
+        var resources: [Analysis.Resource]?
     }
 
     var coreTypes: [CoreTypeEntry]
@@ -97,13 +108,28 @@ struct CatalogDefinition: Decodable, Sendable {
             if coreType.memory < 1 || coreType.storage < 1 {
                 problems.append("core type '\(coreType.code)': memory and storage must be positive")
             }
-            if coreType.price.wholeMatch(of: /[0-9]+(\.[0-9]+)?/) == nil {
-                problems.append("core type '\(coreType.code)': price '\(coreType.price)' is not a decimal number")
+            for (field, value) in [("price", coreType.price), ("lowPriorityPrice", coreType.lowPriorityPrice), ("compute", coreType.compute)] {
+                if let value, !Self.isDecimal(value) {
+                    problems.append("core type '\(coreType.code)': \(field) '\(value)' is not a decimal number")
+                }
             }
+        }
+        let primaries = self.coreTypes.filter { $0.isPrimary == true }.map(\.code)
+        if primaries.count > 1 {
+            problems.append("only one core type may be primary, not \(primaries.joined(separator: ", "))")
         }
         for analysis in self.analyses {
             if analysis.code.wholeMatch(of: codePattern) == nil { problems.append("analysis code '\(analysis.code)' is not [A-Za-z0-9_.-]") }
             if analysis.versions.isEmpty { problems.append("analysis '\(analysis.code)' has no version") }
+            for desk in analysis.supportDesks ?? [] where desk.code.isEmpty || desk.displayName.isEmpty || !desk.email.contains("@") {
+                problems.append("analysis '\(analysis.code)': support desk '\(desk.code)' needs a code, a display name and an email address")
+            }
+            for setting in analysis.licenseSettings ?? [] where setting.name.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_]*/) == nil {
+                problems.append("analysis '\(analysis.code)': license setting '\(setting.name)' is not an environment variable name")
+            }
+            for resource in analysis.resources ?? [] where !Self.isWebURL(resource.url) || resource.name.isEmpty {
+                problems.append("analysis '\(analysis.code)': resource '\(resource.url)' needs an http(s) URL and a name")
+            }
             checkUnique(analysis.versions.map(\.versionCode), "version of '\(analysis.code)'")
             for version in analysis.versions {
                 if version.versionCode.wholeMatch(of: codePattern) == nil {
@@ -118,5 +144,15 @@ struct CatalogDefinition: Decodable, Sendable {
             }
         }
         return problems
+    }
+
+    /// `12`, `0.06`: what `price`, `lowPriorityPrice` and `compute` hold.
+    static func isDecimal(_ text: String) -> Bool {
+        text.wholeMatch(of: /[0-9]+(\.[0-9]+)?/) != nil
+    }
+
+    static func isWebURL(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host else { return false }
+        return (scheme == "http" || scheme == "https") && !host.isEmpty
     }
 }

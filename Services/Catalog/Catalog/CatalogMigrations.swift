@@ -58,5 +58,45 @@ enum CatalogMigrations {
             )
             """,
         ]),
+        // Every key of the Rescale docs' core types and analyses. Support desks, license
+        // settings and resources were lists of strings; they become the docs' objects.
+        Migration(version: 2, name: "core type and analysis keys of the Rescale docs", statements: [
+            """
+            ALTER TABLE catalog.core_types
+                ADD COLUMN is_primary boolean NOT NULL DEFAULT false,
+                ADD COLUMN has_ssd boolean NOT NULL DEFAULT false,
+                ADD COLUMN storage_io text NOT NULL DEFAULT '',
+                ADD COLUMN io text NOT NULL DEFAULT '',
+                ADD COLUMN compute text NOT NULL DEFAULT '',
+                ADD COLUMN low_priority_price text,
+                ADD COLUMN remote_viz_allowed boolean NOT NULL DEFAULT false
+            """,
+            "UPDATE catalog.core_types SET low_priority_price = price",
+            "ALTER TABLE catalog.core_types ALTER COLUMN low_priority_price SET NOT NULL",
+            "ALTER TABLE catalog.analyses ADD COLUMN has_short_term_license boolean NOT NULL DEFAULT false",
+            """
+            UPDATE catalog.analyses SET
+                pricing = coalesce(pricing, ''),
+                thumbnail = coalesce(thumbnail, ''),
+                support_desks = (
+                    SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(desk) = 'string'
+                        THEN jsonb_build_object('code', desk #>> '{}', 'displayName', desk #>> '{}', 'email', '') ELSE desk END ORDER BY position), '[]'::jsonb)
+                    FROM jsonb_array_elements(support_desks) WITH ORDINALITY AS element(desk, position)),
+                license_settings = (
+                    SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(setting) = 'string'
+                        THEN jsonb_build_object('name', setting #>> '{}', 'label', setting #>> '{}', 'helpText', '',
+                                                'licenseType', '', 'isServer', false) ELSE setting END ORDER BY position), '[]'::jsonb)
+                    FROM jsonb_array_elements(license_settings) WITH ORDINALITY AS element(setting, position)),
+                resources = (
+                    SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(resource) = 'string'
+                        THEN jsonb_build_object('url', resource #>> '{}', 'name', resource #>> '{}') ELSE resource END ORDER BY position), '[]'::jsonb)
+                    FROM jsonb_array_elements(resources) WITH ORDINALITY AS element(resource, position))
+            """,
+            """
+            ALTER TABLE catalog.analyses
+                ALTER COLUMN pricing SET DEFAULT '', ALTER COLUMN pricing SET NOT NULL,
+                ALTER COLUMN thumbnail SET DEFAULT '', ALTER COLUMN thumbnail SET NOT NULL
+            """,
+        ]),
     ])
 }

@@ -9,7 +9,7 @@ struct APIRootController {
     }
 
     @Sendable func root(_ request: Request, context: SimforgeRequestContext) async throws -> APIRoot {
-        let base = PublicURL.apiBase(userId: try context.requireUserId(), for: request)
+        let base = PublicURL.apiBase(userId: try context.requireUserId(), context: context)
         return APIRoot(analyses: base + "analyses/", coretypes: base + "coretypes/", files: base + "files/", jobs: base + "jobs/")
     }
 }

@@ -13,10 +13,9 @@ struct AnalysisController<Repository: CatalogRepository> {
 
     @Sendable func list(_ request: Request, context: SimforgeRequestContext) async throws -> Page<Analysis> {
         let page = try PageRequest(request: request)
-        let query = request.uri.queryParameters
         let (count, analyses) = try await self.repository.analyses(
-            search: query["search"].map(String.init), code: query["code"].map(String.init), page: page, logger: context.logger)
-        return try page.page(count: count, results: analyses, for: request)
+            search: try request.queryText("search"), code: try request.queryText("code"), page: page, logger: context.logger)
+        return try page.page(count: count, results: analyses, for: request, context: context)
     }
 
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> Analysis {

@@ -15,7 +15,7 @@ struct CoreTypeController<Repository: CatalogRepository> {
         let page = try PageRequest(request: request)
         let isActive = try request.uri.queryParameters["isActive"].map { try Self.parseBoolean(String($0), name: "isActive") }
         let (count, coreTypes) = try await self.repository.coreTypes(isActive: isActive, page: page, logger: context.logger)
-        return try page.page(count: count, results: coreTypes, for: request)
+        return try page.page(count: count, results: coreTypes, for: request, context: context)
     }
 
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> CoreType {

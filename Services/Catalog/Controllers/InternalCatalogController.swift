@@ -7,6 +7,7 @@ struct InternalCatalogController<Repository: CatalogRepository> {
     let repository: Repository
 
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
+        group.get("/analyses/{code}/versions", use: self.analysisVersions)
         group.get("/analyses/{code}/versions/{versionCode}", use: self.analysisVersion)
         group.get("/coretypes/{code}", use: self.coreType)
     }
@@ -18,6 +19,14 @@ struct InternalCatalogController<Repository: CatalogRepository> {
             throw APIError.notFound("Version '\(versionCode)' of analysis '\(code)' not found.")
         }
         return version
+    }
+
+    /// Every version, newest first; 404 for an analysis the catalog does not have.
+    @Sendable func analysisVersions(_ request: Request, context: SimforgeRequestContext) async throws -> [AnalysisVersionEnvironment] {
+        let code = try context.parameters.require("code")
+        let versions = try await self.repository.analysisVersions(analysisCode: code, logger: context.logger)
+        guard !versions.isEmpty else { throw APIError.notFound("Analysis '\(code)' not found.") }
+        return versions
     }
 
     @Sendable func coreType(_ request: Request, context: SimforgeRequestContext) async throws -> CoreType {

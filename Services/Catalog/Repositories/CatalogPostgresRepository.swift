@@ -109,37 +109,57 @@ struct CatalogPostgresRepository: CatalogRepository {
             WHERE v.analysis_code = \(analysisCode) AND v.version_code = \(versionCode)
             """,
             logger: logger)
+        return try await Self.decodeVersions(rows).first
+    }
+
+    func analysisVersions(analysisCode: String, logger: Logger) async throws -> [AnalysisVersionEnvironment] {
+        let rows = try await self.client.query(
+            """
+            SELECT a.code, a.name, v.version, v.version_code, v.allowed_core_types, v.is_active AND a.is_active, v.environment::text
+            FROM catalog.analysis_versions v JOIN catalog.analyses a ON a.code = v.analysis_code
+            WHERE v.analysis_code = \(analysisCode)
+            ORDER BY v.display_order
+            """,
+            logger: logger)
+        return try await Self.decodeVersions(rows)
+    }
+
+    private static func decodeVersions(_ rows: PostgresRowSequence) async throws -> [AnalysisVersionEnvironment] {
+        var versions: [AnalysisVersionEnvironment] = []
         for try await (code, name, version, versionCode, allowed, isActive, environment)
             in rows.decode((String, String, String, String, [String], Bool, String).self) {
-            return AnalysisVersionEnvironment(
+            versions.append(AnalysisVersionEnvironment(
                 analysisCode: code, analysisName: name, version: version, versionCode: versionCode,
-                allowedCoreTypes: allowed, isActive: isActive, environment: try Self.decodeJSON(environment))
+                allowedCoreTypes: allowed, isActive: isActive, environment: try Self.decodeJSON(environment)))
         }
-        return nil
+        return versions
     }
 
     // MARK: - Rows
 
     private static let analysisColumns = """
         SELECT a.code, a.name, a.description, a.vendor_name, a.industries::text, a.support_desks::text,
-               a.has_rescale_license, a.license_settings::text, a.pricing, a.optimizer_type, a.thumbnail, a.resources::text
+               a.has_rescale_license, a.has_short_term_license, a.license_settings::text, a.pricing, a.optimizer_type, a.thumbnail,
+               a.resources::text
         FROM catalog.analyses a
         """
 
     private static let coreTypeColumns = """
-        SELECT code, name, description, display_order, is_active, is_deprecated, cores, memory_mb_per_core,
-               storage_gb_per_core, price, processor_info, walltime_required
+        SELECT code, name, description, display_order, is_active, is_deprecated, is_primary, cores, memory_mb_per_core,
+               storage_gb_per_core, has_ssd, storage_io, io, compute, price, low_priority_price, processor_info, walltime_required,
+               remote_viz_allowed
         FROM catalog.core_types
         """
 
     private static func decodeAnalyses(_ rows: PostgresRowSequence) async throws -> [Analysis] {
         var analyses: [Analysis] = []
-        for try await (code, name, description, vendor, industries, supportDesks, hasLicense, licenseSettings, pricing, optimizer, thumbnail, resources)
-            in rows.decode((String, String, String, String, String, String, Bool, String, String?, String?, String?, String).self) {
+        for try await (code, name, description, vendor, industries, supportDesks, hasLicense, hasShortTermLicense, licenseSettings, pricing,
+                       optimizer, thumbnail, resources)
+            in rows.decode((String, String, String, String, String, String, Bool, Bool, String, String, String?, String, String).self) {
             analyses.append(Analysis(
                 code: code, name: name, description: description, vendorName: vendor,
                 industries: try decodeJSON(industries), versions: [],
-                supportDesks: try decodeJSON(supportDesks), hasRescaleLicense: hasLicense,
+                supportDesks: try decodeJSON(supportDesks), hasRescaleLicense: hasLicense, hasShortTermLicense: hasShortTermLicense,
                 licenseSettings: try decodeJSON(licenseSettings), pricing: pricing, optimizerType: optimizer,
                 thumbnail: thumbnail, resources: try decodeJSON(resources)))
         }
@@ -148,12 +168,15 @@ struct CatalogPostgresRepository: CatalogRepository {
 
     private static func decodeCoreTypes(_ rows: PostgresRowSequence) async throws -> [CoreType] {
         var coreTypes: [CoreType] = []
-        for try await (code, name, description, order, isActive, isDeprecated, cores, memory, storage, price, processor, walltimeRequired)
-            in rows.decode((String, String, String, Int, Bool, Bool, [Int], Int, Int, String, String, Bool).self) {
+        for try await (code, name, description, order, isActive, isDeprecated, isPrimary, cores, memory, storage, hasSsd, storageIo, io,
+                       compute, price, lowPriorityPrice, processor, walltimeRequired, remoteVizAllowed)
+            in rows.decode((String, String, String, Int, Bool, Bool, Bool, [Int], Int, Int, Bool, String, String, String, String, String, String,
+                            Bool, Bool).self) {
             coreTypes.append(CoreType(
                 code: code, name: name, description: description, displayOrder: order, isActive: isActive,
-                isDeprecated: isDeprecated, cores: cores, memory: memory, storage: storage, price: price,
-                processorInfo: processor, walltimeRequired: walltimeRequired))
+                isDeprecated: isDeprecated, isPrimary: isPrimary, cores: cores, memory: memory, storage: storage, hasSsd: hasSsd,
+                storageIo: storageIo, io: io, compute: compute, price: Decimal(string: price) ?? 0, lowPriorityPrice: lowPriorityPrice,
+                processorInfo: processor, walltimeRequired: walltimeRequired, remoteVizAllowed: remoteVizAllowed))
         }
         return coreTypes
     }
@@ -183,16 +206,21 @@ struct CatalogPostgresRepository: CatalogRepository {
 
     private static func upsert(_ coreType: CatalogDefinition.CoreTypeEntry, fallbackOrder: Int) -> PostgresQuery {
         """
-        INSERT INTO catalog.core_types (code, name, description, display_order, is_active, is_deprecated, cores,
-            memory_mb_per_core, storage_gb_per_core, price, processor_info, walltime_required)
+        INSERT INTO catalog.core_types (code, name, description, display_order, is_active, is_deprecated, is_primary, cores,
+            memory_mb_per_core, storage_gb_per_core, has_ssd, storage_io, io, compute, price, low_priority_price, processor_info,
+            walltime_required, remote_viz_allowed)
         VALUES (\(coreType.code), \(coreType.name), \(coreType.description), \(coreType.displayOrder), true,
-            \(coreType.isDeprecated ?? false), \(coreType.cores), \(coreType.memory), \(coreType.storage), \(coreType.price),
-            \(coreType.processorInfo), \(coreType.walltimeRequired ?? false))
+            \(coreType.isDeprecated ?? false), \(coreType.isPrimary ?? false), \(coreType.cores), \(coreType.memory), \(coreType.storage),
+            \(coreType.hasSsd ?? false), \(coreType.storageIo ?? ""), \(coreType.io ?? ""), \(coreType.compute ?? ""), \(coreType.price),
+            \(coreType.lowPriorityPrice ?? coreType.price), \(coreType.processorInfo), \(coreType.walltimeRequired ?? false),
+            \(coreType.remoteVizAllowed ?? false))
         ON CONFLICT (code) DO UPDATE SET name = excluded.name, description = excluded.description,
             display_order = excluded.display_order, is_active = true, is_deprecated = excluded.is_deprecated,
-            cores = excluded.cores, memory_mb_per_core = excluded.memory_mb_per_core,
-            storage_gb_per_core = excluded.storage_gb_per_core, price = excluded.price,
-            processor_info = excluded.processor_info, walltime_required = excluded.walltime_required, updated_at = now()
+            is_primary = excluded.is_primary, cores = excluded.cores, memory_mb_per_core = excluded.memory_mb_per_core,
+            storage_gb_per_core = excluded.storage_gb_per_core, has_ssd = excluded.has_ssd, storage_io = excluded.storage_io,
+            io = excluded.io, compute = excluded.compute, price = excluded.price, low_priority_price = excluded.low_priority_price,
+            processor_info = excluded.processor_info, walltime_required = excluded.walltime_required,
+            remote_viz_allowed = excluded.remote_viz_allowed, updated_at = now()
         """
     }
 
@@ -203,13 +231,15 @@ struct CatalogPostgresRepository: CatalogRepository {
         let resources = try encodeJSON(analysis.resources ?? [])
         return """
             INSERT INTO catalog.analyses (code, name, description, vendor_name, industries, support_desks, has_rescale_license,
-                license_settings, pricing, optimizer_type, thumbnail, resources, display_order, is_active)
+                has_short_term_license, license_settings, pricing, optimizer_type, thumbnail, resources, display_order, is_active)
             VALUES (\(analysis.code), \(analysis.name), \(analysis.description), \(analysis.vendorName), \(industries)::jsonb,
-                \(supportDesks)::jsonb, \(analysis.hasRescaleLicense ?? false), \(licenseSettings)::jsonb, \(analysis.pricing),
-                \(analysis.optimizerType), \(analysis.thumbnail), \(resources)::jsonb, \(order), true)
+                \(supportDesks)::jsonb, \(analysis.hasRescaleLicense ?? false), \(analysis.hasShortTermLicense ?? false),
+                \(licenseSettings)::jsonb, \(analysis.pricing ?? ""), \(analysis.optimizerType), \(analysis.thumbnail ?? ""),
+                \(resources)::jsonb, \(order), true)
             ON CONFLICT (code) DO UPDATE SET name = excluded.name, description = excluded.description,
                 vendor_name = excluded.vendor_name, industries = excluded.industries, support_desks = excluded.support_desks,
-                has_rescale_license = excluded.has_rescale_license, license_settings = excluded.license_settings,
+                has_rescale_license = excluded.has_rescale_license, has_short_term_license = excluded.has_short_term_license,
+                license_settings = excluded.license_settings,
                 pricing = excluded.pricing, optimizer_type = excluded.optimizer_type, thumbnail = excluded.thumbnail,
                 resources = excluded.resources, display_order = excluded.display_order, is_active = true, updated_at = now()
             """

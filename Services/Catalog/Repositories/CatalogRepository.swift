@@ -22,4 +22,7 @@ protocol CatalogRepository: Sendable {
 
     /// One version of an analysis with its execution environment, active or not.
     func analysisVersion(analysisCode: String, versionCode: String, logger: Logger) async throws -> AnalysisVersionEnvironment?
+
+    /// Every version of an analysis, active or not, newest first (as the analysis lists them).
+    func analysisVersions(analysisCode: String, logger: Logger) async throws -> [AnalysisVersionEnvironment]
 }

@@ -26,23 +26,47 @@ struct FileController<Repository: FileRepository> {
         let page = try PageRequest(request: request)
         let query = request.uri.queryParameters
         let typeId = try query["typeId"].map { text -> Int in
-            guard let value = Int(String(text)) else { throw APIError.validation(["typeId": .messages(["A valid integer is required."])]) }
+            guard let value = Int(String(text)), File.TypeID.all.contains(value) else {
+                throw APIError.validation(["typeId": .messages(["\"\(text.prefix(32))\" is not a valid file type."])])
+            }
             return value
         }
         let (count, files) = try await self.repository.files(
-            owner: owner, search: query["search"].map(String.init), typeId: typeId, page: page, logger: context.logger)
-        let apiBase = PublicURL.apiBase(userId: owner, for: request)
-        return try page.page(count: count, results: files.map { $0.wire(apiBase: apiBase) }, for: request)
+            owner: owner, search: try request.queryText("search"), typeId: typeId, page: page, logger: context.logger)
+        let apiBase = PublicURL.apiBase(userId: owner, context: context)
+        return try page.page(count: count, results: files.map { $0.wire(apiBase: apiBase) }, for: request, context: context)
     }
 
     @Sendable func get(_ request: Request, context: SimforgeRequestContext) async throws -> File {
         let owner = try context.requireUserId()
-        return try await self.stored(request, context: context).wire(apiBase: PublicURL.apiBase(userId: owner, for: request))
+        return try await self.stored(request, context: context).wire(apiBase: PublicURL.apiBase(userId: owner, context: context))
     }
 
-    struct FilePatch: Decodable {
+    /// The fields a PATCH may change; each may be left out, none may be null.
+    struct FilePatch: Codable {
         var name: String?
         var typeId: Int?
+
+        private enum CodingKeys: String, CodingKey { case name, typeId }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.name = try Self.value(String.self, container, .name)
+            self.typeId = try Self.value(Int.self, container, .typeId)
+        }
+
+        private static func value<Value: Decodable>(
+            _ type: Value.Type, _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys
+        ) throws -> Value? {
+            guard container.contains(key) else { return nil }
+            return try container.decode(type, forKey: key)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(self.name, forKey: .name)
+            try container.encodeIfPresent(self.typeId, forKey: .typeId)
+        }
     }
 
     @Sendable func patch(_ request: Request, context: SimforgeRequestContext) async throws -> File {
@@ -50,7 +74,7 @@ struct FileController<Repository: FileRepository> {
         let id = try context.parameters.require("id")
         let patch = try await RequestJSON.decode(FilePatch.self, from: request, context: context)
         var errors: [String: FieldErrors] = [:]
-        if let name = patch.name, UploadRules.sanitizedName(name) != name || name.isEmpty {
+        if let name = patch.name, !UploadRules.isValidName(name) {
             errors["name"] = .messages(["A file name is 1 to 255 characters, without '/', '\\' or control characters."])
         }
         if let typeId = patch.typeId, !File.TypeID.all.contains(typeId) {
@@ -60,7 +84,7 @@ struct FileController<Repository: FileRepository> {
         guard let updated = try await self.repository.update(id: id, owner: owner, name: patch.name, typeId: patch.typeId, logger: context.logger) else {
             throw APIError.notFound()
         }
-        return updated.wire(apiBase: PublicURL.apiBase(userId: owner, for: request))
+        return updated.wire(apiBase: PublicURL.apiBase(userId: owner, context: context))
     }
 
     @Sendable func delete(_ request: Request, context: SimforgeRequestContext) async throws -> Response {

@@ -26,7 +26,7 @@ struct InternalFilesController<Repository: FileRepository> {
 
     @Sendable func file(_ request: Request, context: SimforgeRequestContext) async throws -> File {
         let scope = try context.requireJobScope()
-        return try await self.input(context).wire(apiBase: PublicURL.apiBase(userId: scope.owner, for: request))
+        return try await self.input(context).wire(apiBase: PublicURL.apiBase(userId: scope.owner, context: context))
     }
 
     @Sendable func contents(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -53,11 +53,12 @@ struct InternalFilesController<Repository: FileRepository> {
             let md5 = try await ingest.finish()
             let file = StoredFile(
                 id: ingest.fileID, owner: scope.owner, typeId: File.TypeID.output, name: name, relativePath: path,
-                storagePath: StoredFile.storagePath(owner: scope.owner, name: name, blobName: ingest.blobName), blobName: ingest.blobName,
+                storagePath: StoredFile.outputPath(owner: scope.owner, jobId: scope.jobId, runId: runId, relativePath: path),
+                blobName: ingest.blobName,
                 wrappedKey: try self.keyring.wrap(ingest.dataKey), decryptedSize: ingest.size, md5: md5, isUploaded: true,
                 viewInBrowser: false, jobId: scope.jobId, runId: runId, dateUploaded: Date())
             try await self.repository.insertCommitted(file, store: self.store, logger: context.logger)
-            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: scope.owner, for: request)), status: .created)
+            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: scope.owner, context: context)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
             throw UploadRules.tooLarge(error.limit)

@@ -21,7 +21,7 @@ struct TusController<Repository: FileRepository> {
     let keyring: MasterKeyring
     let maxUploadBytes: Int64
     let expiry: Duration
-    let locks: UploadLocks
+    let leases: UploadLease<Repository>
 
     static var version: String { "1.0.0" }
 
@@ -60,7 +60,7 @@ struct TusController<Repository: FileRepository> {
         let expiresAt = Date().addingTimeInterval(TimeInterval(self.expiry.components.seconds))
         try await self.repository.createUpload(file, length: length, expiresAt: expiresAt, logger: context.logger)
         var headers = Self.baseHeaders(expiresAt: expiresAt)
-        headers[.location] = PublicURL.apiBase(userId: owner, for: request) + "files/uploads/\(fileID)"
+        headers[.location] = PublicURL.apiBase(userId: owner, context: context) + "files/uploads/\(fileID)"
         headers[HTTPField.Name.fileIDHeader] = fileID
         if length == 0 {
             try await self.complete(file, state: UploadState(length: 0, offset: 0, stagedBytes: 0, expiresAt: expiresAt), logger: context.logger)
@@ -88,13 +88,14 @@ struct TusController<Repository: FileRepository> {
         }
         let (file, found) = try await self.upload(request, context: context)
         guard found != nil else { throw APIError(.conflict, detail: "The upload is already complete.") }
-        return try await self.locks.holding(file.id) {
-            try await self.patchLocked(request, file: file, clientOffset: clientOffset, logger: context.logger)
+        let logger = context.logger
+        return try await self.leases.holding(file.id, logger: logger) { writer in
+            try await self.patchLeased(request, file: file, clientOffset: clientOffset, writer: writer, logger: logger)
         }
     }
 
-    private func patchLocked(_ request: Request, file: StoredFile, clientOffset: Int64, logger: Logger) async throws -> Response {
-        // Read under the lock: another PATCH may have moved the offset.
+    private func patchLeased(_ request: Request, file: StoredFile, clientOffset: Int64, writer: String, logger: Logger) async throws -> Response {
+        // Read under the lease: another PATCH may have moved the offset.
         guard let state = try await self.repository.upload(id: file.id, owner: file.owner, logger: logger)?.state else {
             throw APIError(.conflict, detail: "The upload is already complete.")
         }
@@ -104,7 +105,7 @@ struct TusController<Repository: FileRepository> {
         }
         guard state.expiresAt > Date() else { throw APIError(.gone, detail: "The upload expired.") }
 
-        let newState = try await self.append(request.body, to: file, state: state, logger: logger)
+        let newState = try await self.append(request.body, to: file, state: state, writer: writer, logger: logger)
         var headers = Self.baseHeaders(expiresAt: state.expiresAt)
         headers[HTTPField.Name.uploadOffset] = String(newState.offset)
         headers[HTTPField.Name.fileIDHeader] = file.id
@@ -125,8 +126,9 @@ struct TusController<Repository: FileRepository> {
 
     // MARK: - Steps
 
-    /// Appends the body as sealed chunks; on a cut connection keeps what arrived.
-    private func append(_ body: RequestBody, to file: StoredFile, state: UploadState, logger: Logger) async throws -> UploadState {
+    /// Appends the body as sealed chunks; on a cut connection or a stalled body keeps what
+    /// arrived (the client resumes at the new offset).
+    private func append(_ body: RequestBody, to file: StoredFile, state: UploadState, writer: String, logger: Logger) async throws -> UploadState {
         let key = try self.keyring.unwrap(file.wrappedKey)
         var offset = state.offset
         var staged = state.stagedBytes
@@ -134,6 +136,7 @@ struct TusController<Repository: FileRepository> {
         plaintext.reserveCapacity(UploadStaging.chunkSize)
         var sealed = ByteBuffer()
         var tooLong = false
+        var interruption: APIError?  // the body stopped arriving (408): answered once what arrived is kept
         try await FileSystem.shared.withFileHandle(
             forWritingAt: self.staging.path(of: file.id), options: .modifyFile(createIfNecessary: true)
         ) { handle in
@@ -170,12 +173,16 @@ struct TusController<Repository: FileRepository> {
                 }
             } catch {
                 logger.info("upload PATCH cut short; keeping what arrived", metadata: ["files.id": "\(file.id)"])
+                interruption = error as? APIError
             }
             try sealPlaintext()
             try await writeSealed()
             try await handle.synchronize()
         }
-        try await self.repository.recordProgress(id: file.id, offset: offset, stagedBytes: staged, logger: logger)
+        guard try await self.repository.recordProgress(
+            id: file.id, writer: writer, from: state.offset, offset: offset, stagedBytes: staged, logger: logger)
+        else { throw UploadLease<Repository>.lost }
+        if let interruption { throw interruption }
         if tooLong {
             throw APIError(.contentTooLarge, detail: "The body goes past Upload-Length; the bytes up to it were kept.")
         }
@@ -249,33 +256,47 @@ struct TusController<Repository: FileRepository> {
     }
 }
 
-/// One writer per upload at a time (in this process; several replicas would need a
-/// database lock).
-actor UploadLocks {
-    private var held: Set<String> = []
+/// One writer per upload at a time, across replicas: a lease on the upload's row in
+/// PostgreSQL that the writing request renews while it runs. A replica that dies mid-PATCH
+/// leaves a lease that runs out after ``duration``; then another request may resume.
+struct UploadLease<Repository: FileRepository>: Sendable {
+    let repository: Repository
+    static var duration: Duration { .seconds(30) }
+    static var renewal: Duration { .seconds(10) }
 
-    /// Runs `body` while holding `id`'s lock; 409 when another request holds it.
-    nonisolated func holding<Result: Sendable>(_ id: String, _ body: () async throws -> Result) async throws -> Result {
-        guard await self.acquire(id) else {
+    /// Runs `body` with a writer id while holding `id`'s lease; 409 when another request
+    /// holds it. Losing the lease (this process could not renew it in time) cancels `body`.
+    func holding<Result: Sendable>(
+        _ id: String, logger: Logger, _ body: @escaping @Sendable (_ writer: String) async throws -> Result
+    ) async throws -> Result {
+        let writer = UUID().uuidString
+        guard try await self.repository.claimUpload(id: id, writer: writer, for: Self.duration, logger: logger) else {
             throw APIError(.conflict, detail: "Another request is writing to this upload.")
         }
         do {
-            let result = try await body()
-            await self.release(id)
-            return result
+            let result = try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await body(writer) }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: Self.renewal)
+                        guard try await self.repository.renewUpload(id: id, writer: writer, for: Self.duration, logger: logger) else {
+                            throw UploadLease.lost
+                        }
+                    }
+                }
+                defer { group.cancelAll() }
+                // The renewal never returns: the first result is the body's.
+                return try await group.next() ?? nil
+            }
+            try await self.repository.releaseUpload(id: id, writer: writer, logger: logger)
+            return result!
         } catch {
-            await self.release(id)
+            try? await self.repository.releaseUpload(id: id, writer: writer, logger: logger)
             throw error
         }
     }
 
-    private func acquire(_ id: String) -> Bool {
-        self.held.insert(id).inserted
-    }
-
-    private func release(_ id: String) {
-        self.held.remove(id)
-    }
+    static var lost: APIError { APIError(.conflict, detail: "Another request took over this upload.") }
 }
 
 extension HTTPField.Name {

@@ -7,7 +7,7 @@ import NIOCore
 import SimforgeModels
 import SimforgeServer
 
-/// `POST files/contents/` (and the alias `files/content/`): a multipart upload, parsed,
+/// `POST` or `PUT files/contents/` (and the alias `files/content/`): a multipart upload, parsed,
 /// hashed and encrypted as it streams in. The row is committed only after the blob is
 /// complete and synced; a cut, malformed or oversized upload leaves neither.
 struct UploadController<Repository: FileRepository> {
@@ -19,6 +19,8 @@ struct UploadController<Repository: FileRepository> {
     func addRoutes(to group: RouterGroup<SimforgeRequestContext>) {
         group.post("/files/contents", use: self.upload)
         group.post("/files/content", use: self.upload)
+        group.put("/files/contents", use: self.upload)
+        group.put("/files/content", use: self.upload)
     }
 
     @Sendable func upload(_ request: Request, context: SimforgeRequestContext) async throws -> Response {
@@ -26,7 +28,9 @@ struct UploadController<Repository: FileRepository> {
         guard let contentType = request.headers[.contentType], let boundary = MultipartParser.boundary(contentType: contentType) else {
             throw APIError(.unsupportedMediaType, detail: "Unsupported media type in request: send multipart/form-data with a 'file' part.")
         }
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > self.maxUploadBytes + 1024 * 1024 {
+        // The form's own bytes may take a megabyte past the limit (no overflow when the limit is near Int64.max).
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > self.maxUploadBytes,
+           declared - self.maxUploadBytes > 1024 * 1024 {
             throw UploadRules.tooLarge(self.maxUploadBytes)
         }
         let ingest = try await BlobIngest(store: self.store, fileID: ShortID.make(), limit: self.maxUploadBytes)
@@ -41,7 +45,7 @@ struct UploadController<Repository: FileRepository> {
                 viewInBrowser: false, jobId: nil, runId: nil, dateUploaded: Date())
             try await self.repository.insertCommitted(file, store: self.store, logger: context.logger)
             context.logger.info("file uploaded", metadata: ["files.id": "\(file.id)", "files.size": "\(file.decryptedSize)"])
-            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: owner, for: request)), status: .created)
+            return try Response.json(file.wire(apiBase: PublicURL.apiBase(userId: owner, context: context)), status: .created)
         } catch let error as BlobIngest.TooLarge {
             await ingest.abandon()
             throw UploadRules.tooLarge(error.limit)

@@ -21,6 +21,13 @@ enum UploadRules {
         return String(cleaned.prefix(255))
     }
 
+    /// A name a client may give a file: 1 to 255 characters, no `/`, `\\` or control
+    /// character, not `.` or `..` (deploy/openapi.yaml's `FileName`).
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.count <= 255 && name != "." && name != ".."
+            && !name.unicodeScalars.contains { $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }
+    }
+
     static func tooLarge(_ limit: Int64) -> APIError {
         APIError(.contentTooLarge, detail: "File too large: the limit is \(limit) bytes.")
     }

@@ -128,10 +128,45 @@ struct FilePostgresRepository: FileRepository {
         return (file, nil)
     }
 
-    func recordProgress(id: String, offset: Int64, stagedBytes: Int64, logger: Logger) async throws {
-        try await self.client.query(
-            "UPDATE files.uploads SET upload_offset = \(offset), staged_bytes = \(stagedBytes) WHERE file_id = \(id)", logger: logger
-        ).drain()
+    func claimUpload(id: String, writer: String, for duration: Duration, logger: Logger) async throws -> Bool {
+        try await self.changedRow(
+            """
+            UPDATE files.uploads SET writer = \(writer), writer_until = now() + make_interval(secs => \(Self.seconds(duration)))
+            WHERE file_id = \(id) AND (writer IS NULL OR writer_until < now()) RETURNING file_id
+            """, logger: logger)
+    }
+
+    func renewUpload(id: String, writer: String, for duration: Duration, logger: Logger) async throws -> Bool {
+        try await self.changedRow(
+            """
+            UPDATE files.uploads SET writer_until = now() + make_interval(secs => \(Self.seconds(duration)))
+            WHERE file_id = \(id) AND writer = \(writer) RETURNING file_id
+            """, logger: logger)
+    }
+
+    func releaseUpload(id: String, writer: String, logger: Logger) async throws {
+        _ = try await self.changedRow(
+            "UPDATE files.uploads SET writer = NULL, writer_until = NULL WHERE file_id = \(id) AND writer = \(writer) RETURNING file_id",
+            logger: logger)
+    }
+
+    func recordProgress(id: String, writer: String, from: Int64, offset: Int64, stagedBytes: Int64, logger: Logger) async throws -> Bool {
+        try await self.changedRow(
+            """
+            UPDATE files.uploads SET upload_offset = \(offset), staged_bytes = \(stagedBytes)
+            WHERE file_id = \(id) AND writer = \(writer) AND upload_offset = \(from) RETURNING file_id
+            """, logger: logger)
+    }
+
+    /// Runs an UPDATE ... RETURNING file_id; whether it changed a row.
+    private func changedRow(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        var changed = false
+        for try await _ in try await self.client.query(query, logger: logger).decode(String.self) { changed = true }
+        return changed
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     func completeUpload(id: String, md5: String, logger: Logger) async throws {

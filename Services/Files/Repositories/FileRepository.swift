@@ -30,8 +30,15 @@ protocol FileRepository: Sendable {
     func createUpload(_ file: StoredFile, length: Int64, expiresAt: Date, logger: Logger) async throws
     /// An unfinished or finished upload of the owner: the file, and its state while unfinished.
     func upload(id: String, owner: String, logger: Logger) async throws -> (file: StoredFile, state: UploadState?)?
-    /// Records bytes received and staged (after the staging file is synced).
-    func recordProgress(id: String, offset: Int64, stagedBytes: Int64, logger: Logger) async throws
+    /// Takes the upload's writer lease for `writer` until `duration` from now, when no other
+    /// writer holds one (or its lease ran out); `false` otherwise.
+    func claimUpload(id: String, writer: String, for duration: Duration, logger: Logger) async throws -> Bool
+    /// Extends `writer`'s lease; `false` when it no longer holds it.
+    func renewUpload(id: String, writer: String, for duration: Duration, logger: Logger) async throws -> Bool
+    func releaseUpload(id: String, writer: String, logger: Logger) async throws
+    /// Records bytes received and staged (after the staging file is synced), only while
+    /// `writer` holds the lease and the offset is still `from`; `false` otherwise.
+    func recordProgress(id: String, writer: String, from: Int64, offset: Int64, stagedBytes: Int64, logger: Logger) async throws -> Bool
     /// Marks the file uploaded with its md5 and drops its upload state, atomically.
     func completeUpload(id: String, md5: String, logger: Logger) async throws
     /// Unfinished uploads whose time ran out.

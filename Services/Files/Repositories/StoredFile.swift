@@ -28,10 +28,17 @@ struct StoredFile: Sendable, Equatable {
             viewInBrowser: self.viewInBrowser, md5: self.md5, downloadUrl: apiBase + "files/\(self.id)/contents/")
     }
 
-    /// `user/user_{userId}/{stem}-{uuid}{ext}`.
+    /// An upload's `path`: `user/user_{userId}/{stem}-{uuid}{ext}`.
     static func storagePath(owner: String, name: String, blobName: String) -> String {
         let ext = (name as NSString).pathExtension
         let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
         return "user/user_\(owner)/\(stem)-\(blobName)\(ext.isEmpty ? "" : "." + ext)"
+    }
+
+    /// An output's `path`, Rescale's: `user/user_{userId}/output/job_{jobId}/run{runId}/{relativePath}`.
+    /// Clients rebuild a job's output tree from it (the python SDK keeps what follows the
+    /// fourth `/`: `run1/dir/file.txt`). The blob keeps its own name.
+    static func outputPath(owner: String, jobId: String, runId: String, relativePath: String) -> String {
+        "user/user_\(owner)/output/job_\(jobId)/run\(runId)/\(relativePath)"
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// How a compute backend starts `simforge-agent` for a job: the executable, its one
-/// argument (the job id) and the whole of its environment. The agent gets its job token
+/// How a compute backend starts `simforge-agent` for a run: the executable, its arguments
+/// (the job and run ids) and the whole of its environment. The agent gets its job token
 /// and the internal URLs, nothing else of the jobs service's (no internal token, no
 /// database password).
 final class AgentLaunch: @unchecked Sendable {
@@ -33,7 +33,7 @@ final class AgentLaunch: @unchecked Sendable {
         }
     }
 
-    /// The agent's environment for `job`; waits until the jobs service's address is known.
+    /// The agents' environment for runs of `job`; waits until the jobs service's address is known.
     func environment(for job: DispatchRequest) async throws -> [String: String] {
         var jobsURL = self.lock.withLock { self.jobsURL }
         while jobsURL == nil {
@@ -50,6 +50,7 @@ final class AgentLaunch: @unchecked Sendable {
             "SIMFORGE_WALLTIME_SECONDS": "\(job.walltimeSeconds)",
             "SIMFORGE_HEARTBEAT_SECONDS": "\(self.execution.heartbeatSeconds)",
             "SIMFORGE_STOP_GRACE_SECONDS": "\(self.execution.stopGraceSeconds)",
+            "SIMFORGE_MAX_UNPACKED_BYTES": "\(self.execution.maxUnpackedBytes)",
         ]
         if let runAs = self.execution.runAs { environment["SIMFORGE_RUN_AS"] = runAs }
         return environment

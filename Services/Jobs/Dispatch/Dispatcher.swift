@@ -4,20 +4,27 @@ import ServiceLifecycle
 import SimforgeModels
 import SimforgeServer
 
-/// Hands pending jobs to the compute backend (oldest submission first) as soon as they are
-/// submitted, and moves them to `Queued`; a job the backend refuses ends `Completed` with
-/// `Could not start: ...`. At start, and every `reconcileInterval` after, it asks the
-/// backend about every job it has, so that a restart of the jobs service loses no job and
-/// runs none twice: a queued job the backend forgot is handed over again, a job that ended
-/// without its agent's report ends with the backend's reason, and a job whose agent
-/// stopped sending heartbeats for `heartbeatTimeout` ends as lost.
+/// Hands pending runs to the compute backend (oldest submission first) as soon as they are
+/// submitted; runs the backend refuses end `Could not start: ...`. Tells the backend to
+/// stop runs being stopped. Every `reconcileInterval` it asks the backend about every run it
+/// has, so that a restart of the jobs service loses no run and runs none twice: a queued run
+/// the backend forgot is handed over again, a run that ended without its agent's report ends
+/// with the backend's reason, and a run whose agent stopped sending heartbeats for
+/// `heartbeatTimeout` ends as lost.
+///
+/// Every replica runs one; only the leader (``LeaderLease``) works, woken through
+/// ``DispatchChannel`` by the replica that changed runs. A new leader first gives every
+/// running agent a full heartbeat timeout (they may have been retrying while no replica
+/// listened) and reconciles.
 struct Dispatcher: Service {
     let repository: any JobRepository
+    let lifecycle: JobLifecycle
     let backend: any ComputeBackend
-    let relay: OutboxRelay
+    let lease: LeaderLease
+    /// Rung by ``DispatchChannel``'s notifications.
     let doorbell: Doorbell
     let tokenSecret: String
-    /// The site's limit on any job's walltime (`JOBS_WALLTIME_LIMIT_SECONDS`).
+    /// The site's limit on any run's walltime (`JOBS_WALLTIME_LIMIT_SECONDS`).
     let walltimeLimitSeconds: Int?
     let heartbeatTimeout: Duration
     let reconcileInterval: Duration
@@ -25,156 +32,171 @@ struct Dispatcher: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await self.reconcile()
-            var lastReconciliation = ContinuousClock.now
-            while !Task.isCancelled {
-                await self.doorbell.wait(upTo: .seconds(1))
-                await self.dispatchPending()
-                if ContinuousClock.now - lastReconciliation >= self.reconcileInterval {
-                    await self.reconcile()
-                    await self.endSilentJobs()
-                    lastReconciliation = ContinuousClock.now
-                }
-            }
+            await self.lease.run { await self.lead() }
         }
     }
 
-    /// One pass over the pending jobs; returns how many it handed over.
+    /// The leader's work, until cancelled (shutdown, or the lease was lost).
+    func lead() async {
+        do {
+            try await self.repository.restartAgentWatch(logger: self.logger)
+        } catch {
+            self.logger.warning("could not restart the agents' watch", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        await self.reconcile()
+        var lastReconciliation = ContinuousClock.now
+        while !Task.isCancelled {
+            await self.dispatchPending()
+            await self.signalStopping()
+            if ContinuousClock.now - lastReconciliation >= self.reconcileInterval {
+                await self.reconcile()
+                await self.endSilentRuns()
+                lastReconciliation = ContinuousClock.now
+            }
+            await self.doorbell.wait(upTo: .seconds(1))
+        }
+        await self.backend.resign(logger: self.logger)
+    }
+
+    /// Passes over the pending runs until none is left to hand over; returns how many it handed over.
     @discardableResult
     func dispatchPending() async -> Int {
         var dispatched = 0
         do {
-            for job in try await self.repository.pending(limit: 50, logger: self.logger) {
-                // Queued before the backend has it: its agent may report Started at once.
-                guard case .moved = try await self.repository.queue(id: job.id, owner: job.owner, logger: self.logger) else { continue }
-                do {
-                    let reference = try await self.backend.dispatch(self.request(for: job), logger: self.logger)
-                    try await self.repository.setBackendReference(id: job.id, reference: reference, logger: self.logger)
-                    dispatched += 1
-                } catch {
-                    self.logger.warning("dispatch failed", metadata: ["jobs.id": "\(job.id)", "error": "\(error)"])
-                    _ = try await self.repository.transition(
-                        id: job.id, owner: job.owner, from: [.queued], to: .completed,
-                        reason: "Could not start: the compute backend refused the job", logger: self.logger)
+            while true {
+                let claimed = try await self.repository.claimPendingRuns(
+                    limit: 20, slotsLimitRuns: !self.backend.limitsSlots, logger: self.logger)
+                if claimed.isEmpty { break }
+                for work in claimed {
+                    dispatched += await self.handOver(work)
                 }
+                await self.lifecycle.relay.wake()
             }
         } catch {
             guard !Task.isCancelled else { return dispatched }
             self.logger.warning("dispatcher pass failed", metadata: ["error": "\(String(reflecting: error))"])
         }
-        if dispatched > 0 { await self.relay.deliverPending() }
         return dispatched
     }
 
-    /// Settles every dispatched job with what the backend knows of it.
+    /// Gives claimed runs (already `Queued`) to the backend; a refusal ends them.
+    private func handOver(_ work: DispatchWork) async -> Int {
+        let request = self.request(for: work.job, runs: work.runs)
+        do {
+            let references = try await self.backend.dispatch(request, logger: self.logger)
+            try await self.repository.setBackendReferences(jobId: work.job.id, references: references, logger: self.logger)
+            return work.runs.count
+        } catch {
+            self.logger.warning("dispatch failed", metadata: ["jobs.id": "\(work.job.id)", "error": "\(error)"])
+            for runId in work.runs {
+                let run = DispatchedRun(jobId: work.job.id, owner: work.job.owner, runId: runId, state: .queued, backendReference: nil)
+                _ = try? await self.lifecycle.end(run, reason: "Could not start: the compute backend refused the run", logger: self.logger)
+            }
+            return 0
+        }
+    }
+
+    /// Settles every dispatched run with what the backend knows of it.
     func reconcile() async {
         do {
-            for job in try await self.repository.dispatched(logger: self.logger) {
+            let runs = try await self.repository.dispatchedRuns(logger: self.logger)
+            let known = runs.filter { $0.backendReference != nil }
+            let states = known.isEmpty ? [] : try await self.backend.reconcile(
+                known.map { (RunAddress(jobId: $0.jobId, runId: $0.runId), $0.backendReference!) }, logger: self.logger)
+            // No reference: the service stopped between queueing the run and handing it over.
+            let unreferenced = runs.filter { $0.backendReference == nil }.map { ($0, BackendRunState.unknown) }
+            for (run, state) in Array(zip(known, states)) + unreferenced {
                 do {
-                    try await self.reconcile(job)
+                    try await self.settle(run, state)
                 } catch {
-                    // One job the backend cannot answer for does not hold up the others.
+                    // One run the backend cannot answer for does not hold up the others.
                     guard !Task.isCancelled else { return }
-                    self.logger.warning("reconciliation of a job failed", metadata: ["jobs.id": "\(job.id)", "error": "\(error)"])
+                    self.logger.warning("reconciliation of a run failed", metadata: [
+                        "jobs.id": "\(run.jobId)", "jobs.run": "\(run.runId)", "error": "\(error)",
+                    ])
                 }
             }
         } catch {
             guard !Task.isCancelled else { return }
             self.logger.warning("reconciliation failed", metadata: ["error": "\(String(reflecting: error))"])
         }
-        await self.relay.deliverPending()
     }
 
-    private func reconcile(_ job: StoredJob) async throws {
-        // No reference: the service stopped between queueing the job and handing it over.
-        var state = BackendJobState.unknown
-        if let reference = job.backendReference {
-            state = try await self.backend.reconcile(jobId: job.id, reference: reference, logger: self.logger)
-        }
+    private func settle(_ run: DispatchedRun, _ state: BackendRunState) async throws {
         switch state {
         case .queued, .running:
             return
         case .ended(let what):
-            try await self.end(job, reason: job.state == .queued ? "Could not start: \(what)" : "Lost: \(what)")
+            try await self.end(run, reason: run.state == .queued ? "Could not start: \(what)" : "Lost: \(what)")
         case .exceededWalltime:
-            try await self.end(job, reason: "Exceeded walltime")
-        case .unknown where job.state == .queued:
+            try await self.end(run, reason: "Exceeded walltime")
+        case .elsewhere where run.state == .queued, .unknown where run.state == .queued:
             // Never started (its agent would have reported): hand it over again.
-            let reference = try await self.backend.dispatch(self.request(for: job), logger: self.logger)
-            try await self.repository.setBackendReference(id: job.id, reference: reference, logger: self.logger)
-            self.logger.info("job dispatched again", metadata: ["jobs.id": "\(job.id)"])
+            guard let job = try await self.repository.job(id: run.jobId, owner: run.owner, logger: self.logger) else { return }
+            let references = try await self.backend.dispatch(self.request(for: job, runs: [run.runId]), logger: self.logger)
+            try await self.repository.setBackendReferences(jobId: run.jobId, references: references, logger: self.logger)
+            self.logger.info("run dispatched again", metadata: ["jobs.id": "\(run.jobId)", "jobs.run": "\(run.runId)"])
         case .unknown:
-            try await self.end(job, reason: "Lost: the compute backend no longer knows the job")
+            try await self.end(run, reason: "Lost: the compute backend no longer knows the run")
+        case .elsewhere:
+            // Its heartbeats say whether it lives (``endSilentRuns()``).
+            return
         }
     }
 
-    /// Ends the running jobs whose agent stopped sending heartbeats.
-    func endSilentJobs() async {
+    /// Tells the backend to stop the runs being stopped (by a request to any replica); a
+    /// run that never started ends at once.
+    func signalStopping() async {
         do {
-            for job in try await self.repository.silent(for: self.heartbeatTimeout, logger: self.logger) {
-                if let reference = job.backendReference {
-                    _ = try? await self.backend.cancel(jobId: job.id, reference: reference, logger: self.logger)
+            for run in try await self.repository.unsignalledStoppingRuns(logger: self.logger) {
+                do {
+                    let outcome = try await self.backend.cancel(
+                        run: RunAddress(jobId: run.jobId, runId: run.runId), reference: run.backendReference!, logger: self.logger)
+                    try await self.repository.markStopSignalled(run, logger: self.logger)
+                    if outcome == .ended { _ = try await self.lifecycle.end(run, reason: Lifecycle.stoppedByUser, logger: self.logger) }
+                } catch {
+                    guard !Task.isCancelled else { return }
+                    self.logger.warning("stop not signalled; will retry", metadata: [
+                        "jobs.id": "\(run.jobId)", "jobs.run": "\(run.runId)", "error": "\(error)",
+                    ])
                 }
-                try await self.end(job, reason: "Lost: the job's agent stopped reporting")
+            }
+        } catch {
+            guard !Task.isCancelled else { return }
+            self.logger.warning("stop pass failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+
+    /// Ends the running runs whose agent stopped sending heartbeats.
+    func endSilentRuns() async {
+        do {
+            for run in try await self.repository.silentRuns(for: self.heartbeatTimeout, logger: self.logger) {
+                if let reference = run.backendReference {
+                    _ = try? await self.backend.cancel(
+                        run: RunAddress(jobId: run.jobId, runId: run.runId), reference: reference, logger: self.logger)
+                }
+                try await self.end(run, reason: "Lost: the run's agent stopped reporting")
             }
         } catch {
             guard !Task.isCancelled else { return }
             self.logger.warning("heartbeat check failed", metadata: ["error": "\(String(reflecting: error))"])
         }
-        await self.relay.deliverPending()
     }
 
-    private func end(_ job: StoredJob, reason: String) async throws {
-        self.logger.warning("job ended without its agent's report", metadata: ["jobs.id": "\(job.id)", "reason": "\(reason)"])
-        _ = try await self.repository.transition(
-            id: job.id, owner: job.owner, from: [.queued, .started, .validated, .executing, .stopping], to: .completed,
-            reason: job.state == .stopping ? "Stopped by user" : reason, logger: self.logger)
+    private func end(_ run: DispatchedRun, reason: String) async throws {
+        self.logger.warning("run ended without its agent's report", metadata: [
+            "jobs.id": "\(run.jobId)", "jobs.run": "\(run.runId)", "reason": "\(reason)",
+        ])
+        _ = try await self.lifecycle.end(run, reason: reason, logger: self.logger)
     }
 
-    private func request(for job: StoredJob) -> DispatchRequest {
-        let hardware = job.spec.jobanalyses.first?.hardware
-        let walltime = (hardware?.walltime ?? 48) * 3600
+    private func request(for job: StoredJob, runs: [String]) -> DispatchRequest {
+        let analyses = job.spec.jobanalyses
+        let walltime = (analyses.compactMap(\.hardware.walltime).max() ?? 48) * 3600
         return DispatchRequest(
-            jobId: job.id, owner: job.owner, name: job.spec.name, slots: hardware?.slots ?? 1, coresPerSlot: hardware?.coresPerSlot ?? 1,
+            jobId: job.id, owner: job.owner, name: job.spec.name, runs: runs, slots: analyses.first?.hardware.slots ?? 1,
+            coresPerRun: analyses.map(\.hardware.coresPerSlot).max() ?? 1,
             walltimeSeconds: self.walltimeLimitSeconds.map { min($0, walltime) } ?? walltime,
             agentToken: JobToken(jobId: job.id, owner: job.owner).mint(secret: self.tokenSecret))
-    }
-}
-
-/// Wakes the dispatcher when a job is submitted, so it need not poll the table often.
-actor Doorbell {
-    private var rung = false
-    private var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
-    private var nextId = 0
-
-    func ring() {
-        if let waiter {
-            self.waiter = nil
-            waiter.continuation.resume()
-        } else {
-            self.rung = true
-        }
-    }
-
-    /// Returns when rung (at once if it was rung since the last wait), or after `timeout`.
-    func wait(upTo timeout: Duration) async {
-        if self.rung {
-            self.rung = false
-            return
-        }
-        self.nextId += 1
-        let id = self.nextId
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            self.expire(id)
-        }
-        await withCheckedContinuation { self.waiter = (id, $0) }
-        timer.cancel()
-    }
-
-    private func expire(_ id: Int) {
-        guard let waiter, waiter.id == id else { return }
-        self.waiter = nil
-        waiter.continuation.resume()
     }
 }

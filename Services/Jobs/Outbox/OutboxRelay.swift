@@ -6,13 +6,23 @@ import SimforgeModels
 import SimforgeServer
 
 /// Delivers the outbox to the status service, oldest first, so each job's history arrives
-/// in order. The status service stores events by id, so a redelivery after a failure is
-/// harmless; a failure stops the pass (nothing is skipped) and the next pass retries.
-/// One actor: a pass never runs twice at once.
+/// in order. Every replica runs a relay; a pass holds the outbox's claim in PostgreSQL, so
+/// one pass runs at a time across all of them (and within one: the actor is not entered
+/// twice, as the claim is taken without waiting, or within a request's bound). The status
+/// service stores events by id, so a redelivery after a failure is harmless; a failure
+/// stops the pass (nothing is skipped) and the next pass retries. Delivered rows are pruned
+/// to the last ``outboxTail`` now and then.
 actor OutboxRelay {
     private let repository: any JobRepository
     private let status: InternalClient
     private let logger: Logger
+    /// Rung when rows were written, so the relay delivers them at once.
+    let bell = Doorbell()
+    /// Until when a request does not wait for delivery: a pass failed just before, status
+    /// is not reachable (the outbox keeps the rows for the next pass).
+    private var unreachableUntil = ContinuousClock.now
+    private var lastPrune = ContinuousClock.now
+    private static let pruneInterval = Duration.seconds(30)
 
     init(repository: any JobRepository, status: InternalClient, logger: Logger) {
         self.repository = repository
@@ -20,41 +30,47 @@ actor OutboxRelay {
         self.logger = logger
     }
 
-    /// Delivers everything pending; `true` when the outbox is empty afterwards.
+    /// Delivers everything pending, waiting up to `wait` for another replica's pass to end;
+    /// how the pass ended.
     @discardableResult
-    func deliverPending() async -> Bool {
+    func deliverPending(waitingUpTo wait: Duration = .zero) async -> RelayPass {
+        let prune = ContinuousClock.now - self.lastPrune >= Self.pruneInterval
         do {
-            while true {
-                let entries = try await self.repository.undelivered(limit: 200, logger: self.logger)
-                if entries.isEmpty { return true }
-                var index = entries.startIndex
-                while index < entries.endIndex {
-                    // Consecutive status events travel together.
-                    var end = index + 1
-                    if entries[index].kind == .status {
-                        while end < entries.endIndex, entries[end].kind == .status { end += 1 }
-                    }
-                    let batch = Array(entries[index..<end])
-                    try await self.deliver(batch)
-                    try await self.repository.markDelivered(batch.map(\.sequence), logger: self.logger)
-                    index = end
-                }
+            let pass = try await self.repository.relayOutbox(waitingUpTo: wait, prune: prune, logger: self.logger) { group in
+                try await self.deliver(group)
             }
+            if prune, pass != .busy { self.lastPrune = .now }
+            if pass == .failed { self.unreachableUntil = .now + .seconds(5) }
+            return pass
         } catch {
             // Shutting down (or a bounded pass that ran out of time): the next pass delivers.
-            guard !Task.isCancelled else { return false }
-            self.logger.warning("outbox delivery failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-            return false
+            guard !Task.isCancelled else { return .failed }
+            self.logger.warning("outbox relay pass failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            return .failed
         }
     }
 
-    /// A pass bounded in time, for a request that wants its event in the history before it
-    /// answers but must not hang when the status service is down (the outbox keeps it).
-    nonisolated func deliverPending(within limit: Duration) async {
-        _ = try? await withTimeout(limit, "outbox delivery") { await self.deliverPending() }
+    /// Asks for a pass soon, without waiting for it.
+    nonisolated func wake() async {
+        await self.bell.ring()
     }
 
-    private func deliver(_ batch: [OutboxEntry]) async throws {
+    /// A pass bounded in time, for a request whose event should be in the history when it
+    /// answers (create, submit): it waits for the status service at most `limit`, and not
+    /// at all while status is known to be unreachable (then the outbox alone delivers).
+    nonisolated func deliverPending(within limit: Duration) async {
+        guard await self.statusReachable else {
+            await self.wake()
+            return
+        }
+        _ = try? await withTimeout(limit, "outbox delivery") { await self.deliverPending(waitingUpTo: limit) }
+    }
+
+    private var statusReachable: Bool {
+        ContinuousClock.now >= self.unreachableUntil
+    }
+
+    private nonisolated func deliver(_ batch: [OutboxEntry]) async throws {
         let decoder = JSONDecoder.simforge()
         switch batch[0].kind {
         case .status:
@@ -69,16 +85,23 @@ actor OutboxRelay {
     }
 }
 
-/// Runs relay passes for the life of the service: every 250 ms while deliveries succeed,
-/// backing off up to 5 s while the status service is unreachable.
+/// Runs relay passes for the life of the service: at once when woken, else every 250 ms
+/// while deliveries succeed, backing off up to 5 s while the status service is unreachable.
 struct OutboxRelayService: Service {
     let relay: OutboxRelay
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var pause = Duration.milliseconds(250)
-            while (try? await Task.sleep(for: pause)) != nil {
-                pause = await self.relay.deliverPending() ? .milliseconds(250) : min(pause * 2, .seconds(5))
+            while !Task.isCancelled {
+                await self.relay.bell.wait(upTo: pause)
+                guard !Task.isCancelled else { return }
+                switch await self.relay.deliverPending() {
+                case .drained: pause = .milliseconds(250)
+                // Another replica's pass may have missed rows committed while it ran.
+                case .busy: pause = .milliseconds(50)
+                case .failed: pause = min(pause * 2, .seconds(5))
+                }
             }
         }
     }

@@ -5,9 +5,8 @@ import SimforgeModels
 import SimforgeServer
 
 /// ``JobRepository`` on the `jobs` schema. The specs of submitted jobs, read by id, are kept
-/// in a ``ReadCache``: once submitted a spec never changes, and only
-/// ``delete(id:owner:logger:)`` removes it, dropping it from this replica's cache before it
-/// answers and from the others' through a notification on ``JobSpecChannel``.
+/// in a ``ReadCache``; ``update(_:runs:logger:)`` and ``delete(id:owner:logger:)`` drop a
+/// job's before they answer, and other replicas' through a notification on ``JobSpecChannel``.
 struct JobPostgresRepository: JobRepository {
     let client: PostgresClient
     let specs: ReadCache<String, StoredSpec>
@@ -17,19 +16,21 @@ struct JobPostgresRepository: JobRepository {
         self.specs = ReadCache(name: "job_specs", capacity: cachedSpecs)
     }
 
-    static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, backend_ref"
+    static let columns = "id, owner, spec::text, analysis_names, state, status_reason, last_status_date, date_inserted, expected_runs"
 
-    func create(_ job: StoredJob, logger: Logger) async throws {
+    func create(_ job: StoredJob, runs: [PlannedRun], logger: Logger) async throws {
         let spec = try Self.encode(job.spec)
         let registration = try Self.encode(JobRegistration(jobId: job.id, owner: job.owner))
         try await self.client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 """
-                INSERT INTO jobs.jobs (id, owner, name, spec, analysis_names, state, date_inserted)
-                VALUES (\(job.id), \(job.owner), \(job.spec.name), \(spec)::jsonb, \(job.analysisNames), \(job.state.rawValue), \(job.dateInserted))
+                INSERT INTO jobs.jobs (id, owner, name, spec, analysis_names, state, date_inserted, expected_runs)
+                VALUES (\(job.id), \(job.owner), \(job.spec.name), \(spec)::jsonb, \(job.analysisNames), \(job.state.rawValue),
+                    \(job.dateInserted), \(runs.count))
                 """,
                 logger: logger
             ).drain()
+            try await Self.insertRuns(runs, jobId: job.id, on: connection, logger: logger)
             try await Self.enqueue(.register, jobId: job.id, payload: registration, on: connection, logger: logger)
         }
     }
@@ -46,7 +47,7 @@ struct JobPostgresRepository: JobRepository {
         let stored = try await self.specs.value(for: id) {
             for try await (owner, state, spec) in try await self.client.execute(JobSpecByID(id: id), logger: logger) {
                 let stored = StoredSpec(owner: owner, text: spec)
-                // Not submitted yet: PATCH may still change it.
+                // Not submitted yet: it may still change in every way.
                 return state == JobState.created.rawValue ? .once(stored) : .keep(stored)
             }
             return nil
@@ -54,7 +55,7 @@ struct JobPostgresRepository: JobRepository {
         return stored?.owner == owner ? stored : nil
     }
 
-    /// Drops the cached spec of job `id` (another replica deleted it), or all of them.
+    /// Drops the cached spec of job `id` (another replica changed or deleted it), or all of them.
     func invalidateCachedSpecs(id: String? = nil) {
         if let id {
             self.specs.invalidate(id)
@@ -63,8 +64,8 @@ struct JobPostgresRepository: JobRepository {
         }
     }
 
-    func jobs(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
-        -> (count: Int, items: [StoredJob]) {
+    func summaries(owner: String, completed: Bool?, state: JobState?, search: String?, page: PageRequest, logger: Logger) async throws
+        -> (count: Int, items: [JobSummary]) {
         let filter = """
             owner = $1 AND ($2::boolean IS NULL OR (state = 'completed') = $2) AND ($3::text IS NULL OR state = $3)
             AND ($4::text IS NULL OR strpos(lower(name), lower($4)) > 0)
@@ -79,23 +80,41 @@ struct JobPostgresRepository: JobRepository {
         binds.append(page.offset)
         let rows = try await self.client.query(
             PostgresQuery(
-                unsafeSQL: "SELECT \(Self.columns) FROM jobs.jobs WHERE \(filter) ORDER BY date_inserted DESC, id LIMIT $5 OFFSET $6",
+                unsafeSQL: """
+                    SELECT \(Self.columns),
+                        (SELECT coalesce(sum(r.output_file_size), 0)::bigint FROM jobs.runs r WHERE r.job_id = j.id),
+                        (SELECT c.status FROM jobs.cluster_statuses c WHERE c.job_id = j.id ORDER BY c.status_date DESC LIMIT 1)
+                    FROM jobs.jobs j WHERE \(filter) ORDER BY date_inserted DESC, id LIMIT $5 OFFSET $6
+                    """,
                 binds: binds),
             logger: logger)
-        return (count, try await Self.decode(rows))
+        var summaries: [JobSummary] = []
+        for try await (id, owner, spec, names, state, reason, lastDate, inserted, expected, storage, cluster)
+            in rows.decode((String, String, String, [String], String, String?, Date?, Date, Int, Int64, String?).self) {
+            let job = try Self.storedJob((id, owner, spec, names, state, reason, lastDate, inserted, expected))
+            summaries.append(JobSummary(job: job, storage: storage, clusterStatus: cluster))
+        }
+        return (count, summaries)
     }
 
-    func update(_ job: StoredJob, logger: Logger) async throws -> ChangeOutcome {
+    func update(_ job: StoredJob, runs: [PlannedRun]?, logger: Logger) async throws -> ChangeOutcome {
         let spec = try Self.encode(job.spec)
+        defer { self.specs.invalidate(job.id) }
         return try await self.client.withTransaction(logger: logger) { connection -> ChangeOutcome in
             guard let current = try await Self.lock(id: job.id, owner: job.owner, on: connection, logger: logger) else { return .notFound }
-            guard current.state == .created else { return .conflict(current.state) }
+            if let runs {
+                guard current.state == .created else { return .conflict(current.state) }
+                try await connection.query("DELETE FROM jobs.runs WHERE job_id = \(job.id)", logger: logger).drain()
+                try await Self.insertRuns(runs, jobId: job.id, on: connection, logger: logger)
+            }
             let rows = try await connection.query(
                 """
-                UPDATE jobs.jobs SET name = \(job.spec.name), spec = \(spec)::jsonb, analysis_names = \(job.analysisNames)
+                UPDATE jobs.jobs SET name = \(job.spec.name), spec = \(spec)::jsonb, analysis_names = \(job.analysisNames),
+                    expected_runs = coalesce(\(runs?.count), expected_runs)
                 WHERE id = \(job.id) RETURNING \(unescaped: Self.columns)
                 """,
                 logger: logger)
+            try await connection.query("SELECT pg_notify(\(JobSpecChannel.name), \(job.id))", logger: logger).drain()
             return try await Self.decode(rows).first.map(ChangeOutcome.done) ?? .notFound
         }
     }
@@ -113,134 +132,29 @@ struct JobPostgresRepository: JobRepository {
         }
     }
 
-    func transition(
-        id: String, owner: String, from: Set<JobState>, to: JobState, reason: String?, run: RunUpdate?, backendReference: String?,
-        logger: Logger
-    ) async throws -> TransitionOutcome {
-        try await self.client.withTransaction(logger: logger) { connection -> TransitionOutcome in
-            guard var job = try await Self.lock(id: id, owner: owner, on: connection, logger: logger) else { return .notFound }
-            guard from.contains(job.state), let status = to.statusName else { return .unchanged(job) }
-            // Each job's history is strictly increasing in time: ties move by a microsecond.
-            let now = Date().wholeMicroseconds
-            let date = job.lastStatusDate.map { max(now, $0.addingTimeInterval(0.000001).wholeMicroseconds) } ?? now
-            try await connection.query(
-                """
-                UPDATE jobs.jobs SET state = \(to.rawValue), status_reason = \(reason), last_status_date = \(PostgresTimestamp(date)),
-                    backend_ref = coalesce(\(backendReference), backend_ref)
-                WHERE id = \(id)
-                """,
-                logger: logger
-            ).drain()
-            if job.state == .created {
-                try await connection.query("INSERT INTO jobs.runs (job_id, run_id) VALUES (\(id), '1')", logger: logger).drain()
-            }
-            if let run {
-                try await connection.query(
-                    """
-                    UPDATE jobs.runs SET date_started = coalesce(\(run.dateStarted), date_started),
-                        date_completed = coalesce(\(run.dateCompleted), date_completed), exit_code = coalesce(\(run.exitCode), exit_code),
-                        output_file_count = coalesce(\(run.outputFileCount), output_file_count),
-                        output_file_size = coalesce(\(run.outputFileSize), output_file_size)
-                    WHERE job_id = \(id) AND run_id = '1'
-                    """,
-                    logger: logger
-                ).drain()
-            }
-            let event = JobStatusEvent(
-                eventId: ShortID.make(length: 22), jobId: id, owner: owner, status: status, statusDate: date, statusReason: reason)
-            try await Self.enqueue(.status, jobId: id, payload: try Self.encode(event), on: connection, logger: logger)
-            job.state = to
-            job.statusReason = reason
-            job.lastStatusDate = date
-            job.backendReference = backendReference ?? job.backendReference
-            return .moved(job)
-        }
-    }
-
-    func runs(jobId: String, owner: String, logger: Logger) async throws -> [Run]? {
-        guard try await self.job(id: jobId, owner: owner, logger: logger) != nil else { return nil }
-        let rows = try await self.client.query(
-            """
-            SELECT run_id, date_started, date_completed, exit_code, output_file_count, output_file_size
-            FROM jobs.runs WHERE job_id = \(jobId) ORDER BY run_id
-            """,
-            logger: logger)
-        var runs: [Run] = []
-        for try await (id, started, completed, exitCode, count, size) in rows.decode((String, Date?, Date?, Int?, Int, Int64).self) {
-            runs.append(Run(id: id, displayOrder: runs.count, dateStarted: started, dateCompleted: completed,
-                            outputFileCount: count, outputFileSize: size, parent: nil, exitCode: exitCode))
-        }
-        return runs
-    }
-
-    func pending(limit: Int, logger: Logger) async throws -> [StoredJob] {
-        let rows = try await self.client.query(
-            "SELECT \(unescaped: Self.columns) FROM jobs.jobs WHERE state = 'pending' ORDER BY last_status_date, id LIMIT \(limit)",
-            logger: logger)
-        return try await Self.decode(rows)
-    }
-
-    func dispatched(logger: Logger) async throws -> [StoredJob] {
-        let rows = try await self.client.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM jobs.jobs
-            WHERE state IN ('queued', 'started', 'validated', 'executing', 'stopping')
-            """,
-            logger: logger)
-        return try await Self.decode(rows)
-    }
-
-    func setBackendReference(id: String, reference: String, logger: Logger) async throws {
-        try await self.client.query("UPDATE jobs.jobs SET backend_ref = \(reference) WHERE id = \(id)", logger: logger).drain()
-    }
-
-    func heartbeat(id: String, owner: String, logger: Logger) async throws -> JobState? {
-        let rows = try await self.client.query(
-            "UPDATE jobs.jobs SET agent_seen_at = now() WHERE id = \(id) AND owner = \(owner) RETURNING state", logger: logger)
-        for try await state in rows.decode(String.self) {
-            return JobState(rawValue: state)
-        }
-        return nil
-    }
-
-    func silent(for timeout: Duration, logger: Logger) async throws -> [StoredJob] {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        let rows = try await self.client.query(
-            """
-            SELECT \(unescaped: Self.columns) FROM jobs.jobs
-            WHERE state IN ('started', 'validated', 'executing', 'stopping')
-                AND greatest(agent_seen_at, last_status_date) < now() - make_interval(secs => \(seconds))
-            """,
-            logger: logger)
-        return try await Self.decode(rows)
-    }
-
-    func undelivered(limit: Int, logger: Logger) async throws -> [OutboxEntry] {
-        let rows = try await self.client.query(
-            "SELECT seq, kind, job_id, payload::text FROM jobs.outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT \(limit)", logger: logger)
-        var entries: [OutboxEntry] = []
-        for try await (sequence, kind, jobId, payload) in rows.decode((Int64, String, String, String).self) {
-            guard let kind = OutboxEntry.Kind(rawValue: kind) else { continue }
-            entries.append(OutboxEntry(sequence: sequence, kind: kind, jobId: jobId, payload: Data(payload.utf8)))
-        }
-        return entries
-    }
-
-    func markDelivered(_ sequence: [Int64], logger: Logger) async throws {
-        try await self.client.query(
-            "UPDATE jobs.outbox SET delivered_at = now() WHERE seq = ANY(\(sequence))", logger: logger
-        ).drain()
-    }
-
     // MARK: - Helpers
 
-    private static func lock(id: String, owner: String, on connection: PostgresConnection, logger: Logger) async throws -> StoredJob? {
+    static func lock(id: String, owner: String, on connection: PostgresConnection, logger: Logger) async throws -> StoredJob? {
         let rows = try await connection.query(
             "SELECT \(unescaped: Self.columns) FROM jobs.jobs WHERE id = \(id) AND owner = \(owner) FOR UPDATE", logger: logger)
         return try await Self.decode(rows).first
     }
 
-    private static func enqueue(_ kind: OutboxEntry.Kind, jobId: String, payload: String, on connection: PostgresConnection, logger: Logger) async throws {
+    private static func insertRuns(_ runs: [PlannedRun], jobId: String, on connection: PostgresConnection, logger: Logger) async throws {
+        let numbers = runs.map(\.number)
+        let variables = try runs.map { try Self.encode($0.variables) }
+        try await connection.query(
+            """
+            INSERT INTO jobs.runs (job_id, run_id, display_order, variables, state)
+            SELECT \(jobId), planned.number::text, planned.number, planned.variables::jsonb, 'created'
+            FROM unnest(\(numbers)::integer[], \(variables)::text[]) AS planned(number, variables)
+            """,
+            logger: logger
+        ).drain()
+    }
+
+    static func enqueue(_ kind: OutboxEntry.Kind, jobId: String, payload: String, on connection: PostgresConnection, logger: Logger)
+        async throws {
         try await connection.query(
             """
             INSERT INTO jobs.outbox (event_id, kind, job_id, payload)
@@ -251,9 +165,9 @@ struct JobPostgresRepository: JobRepository {
     }
 
     /// A row of ``columns``.
-    typealias Row = (String, String, String, [String], String, String?, Date?, Date, String?)
+    typealias Row = (String, String, String, [String], String, String?, Date?, Date, Int)
 
-    private static func decode(_ rows: PostgresRowSequence) async throws -> [StoredJob] {
+    static func decode(_ rows: PostgresRowSequence) async throws -> [StoredJob] {
         var jobs: [StoredJob] = []
         for try await row in rows.decode(Row.self) {
             jobs.append(try Self.storedJob(row))
@@ -262,16 +176,16 @@ struct JobPostgresRepository: JobRepository {
     }
 
     fileprivate static func storedJob(_ row: Row) throws -> StoredJob {
-        let (id, owner, spec, names, state, reason, lastDate, inserted, backendReference) = row
+        let (id, owner, spec, names, state, reason, lastDate, inserted, expectedRuns) = row
         var job = try JSONDecoder.simforge().decode(Job.self, from: Data(spec.utf8))
         job.id = id
         job.owner = owner
         return StoredJob(
             id: id, owner: owner, spec: job, analysisNames: names, state: JobState(rawValue: state) ?? .created,
-            statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted, backendReference: backendReference)
+            statusReason: reason, lastStatusDate: lastDate, dateInserted: inserted, expectedRuns: expectedRuns)
     }
 
-    private static func encode(_ value: some Encodable) throws -> String {
+    static func encode(_ value: some Encodable) throws -> String {
         String(decoding: try JSONEncoder.simforge().encode(value), as: UTF8.self)
     }
 }

@@ -62,9 +62,9 @@ struct StatusController<Repository: StatusRepository> {
                     await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
                     continue
                 }
-                let body = try history.lastAnswer.body(for: PublicURL.origin(of: request) + request.uri.description) {
+                let body = try history.lastAnswer.body(for: context.publicOrigin + request.uri.description) {
                     let results = Array(newer.dropFirst(page.offset).prefix(page.limit))
-                    return ByteBuffer(bytes: try page.page(count: newer.count, results: results, for: request).jsonBytes)
+                    return ByteBuffer(bytes: try page.page(count: newer.count, results: results, for: request, context: context).jsonBytes)
                 }
                 return Response(status: .ok, headers: [.contentType: Response.jsonContentType], body: .init(byteBuffer: body))
             }
@@ -77,7 +77,7 @@ struct StatusController<Repository: StatusRepository> {
                 knownJob = true
             }
             guard statuses.isEmpty, count == 0, remaining > .zero, let seen else {
-                return Response.json(writing: try page.page(count: count, results: statuses, for: request))
+                return Response.json(writing: try page.page(count: count, results: statuses, for: request, context: context))
             }
             await self.broker.wait(owner: owner, seen: seen, timeout: remaining)
         }
