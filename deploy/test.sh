@@ -57,14 +57,20 @@ else
     # two cores) starved the process for tens of seconds and, now and then, left it waiting
     # for good. Latency checks (names containing "Within") run alone, after the rest: the
     # load would measure the machine, not the code. Each run is bounded, so that a test that
-    # hangs fails the run instead of eating CI's time.
+    # hangs fails the run instead of eating CI's time. Every group runs even after one
+    # failed, so that one run reports every failure.
+    failed_groups=()
     for group in "SharedTests|AgentTests|SimforgeCLITests|DevGatewayTests|CatalogServiceTests|StatusServiceTests" \
                  "FilesServiceTests" "JobsServiceTests"; do
         phase "swift test: $group"
-        timeout --kill-after=30 12m swift test --skip-build --filter "$group" --skip Within
+        timeout --kill-after=30 12m swift test --skip-build --filter "$group" --skip Within || failed_groups+=("$group")
     done
     phase "swift test: latency checks"
-    timeout --kill-after=30 10m swift test --skip-build --filter Within
+    timeout --kill-after=30 10m swift test --skip-build --filter Within || failed_groups+=("latency checks")
+    if [ ${#failed_groups[@]} -gt 0 ]; then
+        printf 'FAILED: swift test group %s\n' "${failed_groups[@]}" >&2
+        exit 1
+    fi
 fi
 phase "done"
 

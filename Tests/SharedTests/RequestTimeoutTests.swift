@@ -26,14 +26,22 @@ import Testing
         try await app.test(.live) { client in try await body(client, try #require(client.port)) }
     }
 
+    /// Another client is served meanwhile, on a connection of its own made now (the test
+    /// client's connection may have idled past the 1 s header timeout on a busy machine).
+    static func otherClientIsServed(port: Int) async throws -> Bool {
+        let result = try await RawHTTP.onThread {
+            try RawHTTP.sendAndStall(port: port, data: Data("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8), limit: 10)
+        }
+        return result.reply.hasPrefix("HTTP/1.1 200") && result.reply.hasSuffix("pong")
+    }
+
     @Test func connectionThatNeverFinishesItsHeadIsClosed() async throws {
-        try await Self.withApp { client, port in
+        try await Self.withApp { _, port in
             async let stalled = RawHTTP.onThread {
                 try RawHTTP.sendAndStall(port: port, data: Data("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ".utf8), limit: 10)
             }
             try await Task.sleep(for: .milliseconds(200))
-            let served = try await client.execute(uri: "/ping", method: .get)
-            #expect(served.status == .ok)
+            #expect(try await Self.otherClientIsServed(port: port))
             let result = try await stalled
             #expect(result.closed)
             #expect(result.seconds < 3, "closed after \(result.seconds) s")
@@ -53,13 +61,13 @@ import Testing
     }
 
     @Test func stalledBodyIsAnswered408AndClosed() async throws {
-        try await Self.withApp { client, port in
+        try await Self.withApp { _, port in
             async let stalled = RawHTTP.onThread {
                 let head = "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n"
                 return try RawHTTP.sendAndStall(port: port, data: Data(head.utf8) + Data(repeating: 1, count: 5000), limit: 10)
             }
             try await Task.sleep(for: .milliseconds(200))
-            #expect(try await client.execute(uri: "/ping", method: .get).status == .ok)
+            #expect(try await Self.otherClientIsServed(port: port))
             let result = try await stalled
             #expect(result.closed)
             #expect(result.seconds < 3, "answered after \(result.seconds) s")
