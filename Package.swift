@@ -76,6 +76,10 @@ let package = Package(
             path: "Shared/CSimforgeProcess"
         ),
         .target(
+            name: "CSimforgeFiles",
+            path: "Shared/CSimforgeFiles"
+        ),
+        .target(
             name: "SimforgeProcess",
             dependencies: ["CSimforgeProcess"],
             path: "Shared/SimforgeProcess"
@@ -122,6 +126,7 @@ let package = Package(
                 "SimforgeModels",
                 "SimforgeServer",
                 "SimforgeFailover",
+                "CSimforgeFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),

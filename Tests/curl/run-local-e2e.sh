@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/run-local.sh end to end, in a scratch data folder on free ports: start, the user's
-# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh, status.sh), real
+# checks of each service through the gateway (catalog.sh, files.sh, jobs.sh, status.sh), a
+# crash of files right after an upload's 201 (crash.sh), real
 # Rescale clients (clients.py), the README's walk-through as written (readme.sh), the
 # OpenAPI document against the running services (openapi-check.py), schemathesis through
 # the gateway (fuzz.sh), starting again while up is harmless, a restart keeps the data and
@@ -29,6 +30,8 @@ for host in "$SIMFORGE_DATA_DIR/postgres" 127.0.0.1; do
 done
 bash Tests/curl/catalog.sh
 bash Tests/curl/files.sh
+# A 201 is durable: the files service killed right after it loses nothing.
+bash Tests/curl/crash.sh
 bash Tests/curl/jobs.sh
 bash Tests/curl/status.sh
 bash Tests/curl/readme.sh

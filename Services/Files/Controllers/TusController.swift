@@ -141,6 +141,7 @@ struct TusController<Repository: FileRepository> {
             forWritingAt: self.staging.path(of: file.id), options: .modifyFile(createIfNecessary: true)
         ) { handle in
             try await handle.resize(to: .bytes(staged))  // drop a chunk half-written before a crash
+            var writeback = Writeback(from: staged)
             func sealPlaintext() throws {
                 guard plaintext.readableBytes > 0 else { return }
                 try plaintext.withUnsafeReadableBytes {
@@ -154,6 +155,7 @@ struct TusController<Repository: FileRepository> {
                 try await handle.write(contentsOf: sealed.readableBytesView, toAbsoluteOffset: staged)
                 staged += Int64(sealed.readableBytes)
                 sealed.clear()
+                await writeback.wrote(upTo: staged, on: handle)
             }
             do {
                 for try await var buffer in body {

@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Crypto
 import Foundation
 import NIOCore
@@ -27,8 +28,33 @@ struct BlobReader: @unchecked Sendable {
 
     /// Calls `emit` with the plaintext of `range` in order. Throws ``BlobIntegrityError``
     /// at the first segment that fails authentication or is missing: nothing after it is
-    /// emitted.
+    /// emitted. Reading and decryption run on a task of their own, a batch of segments
+    /// ahead of `emit` (which is usually waiting for the network), so the two overlap.
     func read(_ range: Range<Int64>, emit: (ByteBuffer) async throws -> Void) async throws {
+        let batches = AsyncThrowingChannel<[ByteBuffer], any Error>()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.decrypt(range) { plaintexts in await batches.send(plaintexts) }
+                    batches.finish()
+                } catch {
+                    batches.fail(error)
+                }
+            }
+            do {
+                for try await plaintexts in batches {
+                    for plaintext in plaintexts { try await emit(plaintext) }
+                }
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    /// Reads and opens the segments of `range`, handing over each batch's plaintext
+    /// clipped to the range.
+    private func decrypt(_ range: Range<Int64>, batch: @Sendable ([ByteBuffer]) async -> Void) async throws {
         try await FileSystem.shared.withFileHandle(forReadingAt: self.path) { handle in
             let header = try SegmentedCipher.Header(decoding: try await handle.readChunk(fromAbsoluteOffset: 0, length: .bytes(Int64(SegmentedCipher.headerSize))))
             let segmentSize = Int64(header.segmentSize)
@@ -48,12 +74,15 @@ struct BlobReader: @unchecked Sendable {
             let segmentsPerRead: Int64 = 16
             var index = first
             while index <= last {
-                let batch = min(segmentsPerRead, last - index + 1)
+                try Task.checkCancellation()
+                let count = min(segmentsPerRead, last - index + 1)
                 let offset = Int64(SegmentedCipher.headerSize) + index * sealedSize
-                let length = min(batch * sealedSize, info.size - offset)
+                let length = min(count * sealedSize, info.size - offset)
                 let sealed = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(length))
                 var cursor = sealed.readerIndex
-                for segment in index..<(index + batch) {
+                var plaintexts: [ByteBuffer] = []
+                plaintexts.reserveCapacity(Int(count))
+                for segment in index..<(index + count) {
                     let isLast = segment == segmentCount - 1
                     let plainLength = isLast ? self.plaintextSize - segment * segmentSize : segmentSize
                     let sealedLength = Int(plainLength) + SegmentedCipher.tagSize
@@ -67,10 +96,11 @@ struct BlobReader: @unchecked Sendable {
                     let from = Int(max(range.lowerBound, segmentStart) - segmentStart)
                     let to = Int(min(range.upperBound, segmentStart + plainLength) - segmentStart)
                     if from < to {
-                        try await emit(ByteBuffer(bytes: plaintext[plaintext.startIndex + from..<plaintext.startIndex + to]))
+                        plaintexts.append(ByteBuffer(bytes: plaintext[plaintext.startIndex + from..<plaintext.startIndex + to]))
                     }
                 }
-                index += batch
+                await batch(plaintexts)
+                index += count
             }
         }
     }

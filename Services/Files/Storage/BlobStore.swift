@@ -46,6 +46,7 @@ struct BlobStore: Sendable {
 final class BlobWriter: @unchecked Sendable {
     private let handle: WriteFileHandle
     private var offset: Int64 = 0
+    private var writeback = Writeback(from: 0)
     private var closed = false
 
     init(handle: WriteFileHandle) {
@@ -56,9 +57,10 @@ final class BlobWriter: @unchecked Sendable {
         guard buffer.readableBytes > 0 else { return }
         try await self.handle.write(contentsOf: buffer.readableBytesView, toAbsoluteOffset: self.offset)
         self.offset += Int64(buffer.readableBytes)
+        await self.writeback.wrote(upTo: self.offset, on: self.handle)
     }
 
-    /// fsync, then link the file under its name.
+    /// fsync (most of the file is on its way to the disk already), then link the file under its name.
     func commit() async throws {
         self.closed = true
         do {
