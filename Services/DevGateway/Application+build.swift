@@ -26,34 +26,31 @@ func buildApplication(
     let limiter = configuration.rateLimiting ? rateLimits.map { RateLimiter(configuration: $0) } : nil
     let rateLimitSummary = rateLimits.map { $0.limits.map { "\($0.value)/\($0.key.rawValue)" }.sorted().joined(separator: " ") } ?? "none"
 
-    var clientConfiguration = HTTPClient.Configuration()
-    clientConfiguration.redirectConfiguration = .disallow
-    clientConfiguration.decompression = .disabled
-    clientConfiguration.httpVersion = .http1Only
     let connectMillis = services.compactMap(\.connect_timeout).max() ?? 60_000
     let readMillis = services.compactMap(\.read_timeout).max() ?? 60_000
-    let writeMillis = services.compactMap(\.write_timeout).max() ?? 60_000
-    clientConfiguration.timeout = .init(
-        connect: .milliseconds(Int64(connectMillis)), read: .milliseconds(Int64(readMillis)),
-        write: .milliseconds(Int64(writeMillis)))
-    // Services close a keep-alive connection idle past their header timeout: drop idle
-    // connections well before, so no request is sent on one a service is closing.
-    clientConfiguration.connectionPool.idleTimeout = TimeAmount(configuration.http.headerTimeout / 2)
-    // A refused connection fails the request at once (AsyncHTTPClient would otherwise try
-    // again until the connect timeout), so it goes to another target without delay.
-    clientConfiguration.connectionPool.retryConnectionEstablishment = false
+    let pools = UpstreamConnectionPool(settings: .init(
+        connectTimeout: .milliseconds(Int64(connectMillis)),
+        // Services close a keep-alive connection idle past their header timeout: drop idle
+        // connections well before, so no request is sent on one a service is closing.
+        idleTimeout: TimeAmount(configuration.http.headerTimeout / 2)))
+    let planner = RequestPlanner(
+        routes: routes, policy: policy, rateLimiter: limiter, balancers: balancers,
+        publicPort: configuration.http.port, secret: configuration.secret)
+    let connections = ProxyChildChannel(
+        planner: planner, pools: pools, http: configuration.http, readTimeout: .milliseconds(Int64(readMillis)), logger: logger)
+    // The active health checks' probes.
+    var clientConfiguration = HTTPClient.Configuration()
+    clientConfiguration.redirectConfiguration = .disallow
+    clientConfiguration.httpVersion = .http1Only
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
 
-    let responder = GatewayResponder(
-        routes: routes, policy: policy, rateLimiter: limiter, balancers: balancers, client: client,
-        publicPort: configuration.http.port, secret: configuration.secret)
     logger.info("gateway configured", metadata: [
         "gateway.targets": "\(balancers.mapValues { $0.targets.map(\.url) })", "gateway.files": "\(configuration.configFiles)",
         "gateway.rate_limits": "\(limiter.map { _ in rateLimitSummary } ?? "off")",
     ])
     return Application(
-        responder: responder,
-        server: SimforgeHTTP.server(configuration.http),
+        responder: ProxyOnlyResponder(),
+        server: connections.serverBuilder,
         configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "simforge-dev-gateway"),
         services: [
             HTTPClientService(client: client),

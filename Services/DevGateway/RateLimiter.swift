@@ -1,10 +1,11 @@
 import Foundation
+import Synchronization
 
 /// The rate-limiting plugin of kong.yml as Kong applies it with `policy: local`: fixed
 /// windows aligned on the clock (the current second, minute, hour, day), one count per
 /// consumer (or client address with `limit_by: ip`), kept in this process. A request over
 /// any limit is refused and not counted. Responses carry Kong's headers.
-actor RateLimiter {
+final class RateLimiter: Sendable {
     enum Period: String, CaseIterable, Sendable {
         case second, minute, hour, day
 
@@ -71,7 +72,7 @@ actor RateLimiter {
         var count: Int
     }
     /// Per identifier, the current window of each period (older windows are dropped).
-    private var windows: [String: [Period: Window]] = [:]
+    private let windows = Mutex<[String: [Period: Window]]>([:])
 
     init(configuration: Configuration) {
         self.configuration = configuration
@@ -81,23 +82,25 @@ actor RateLimiter {
     func take(identifier: String, now: Date = Date()) -> Decision {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         let nowSeconds = nowMillis / 1000
-        var current = self.windows[identifier] ?? [:]
-        var stop: Period?
-        var usage: [(period: Period, limit: Int, used: Int, start: Int64)] = []
-        for period in Period.allCases {
-            guard let limit = self.configuration.limits[period] else { continue }
-            let start = nowSeconds - nowSeconds % period.seconds
-            let used = current[period].map { $0.start == start ? $0.count : 0 } ?? 0
-            if limit - used <= 0 { stop = period }
-            usage.append((period, limit, used, start))
-        }
-        if stop == nil {
-            for entry in usage {
-                current[entry.period] = Window(start: entry.start, count: entry.used + 1)
+        return self.windows.withLock { windows in
+            var current = windows[identifier] ?? [:]
+            var stop: Period?
+            var usage: [(period: Period, limit: Int, used: Int, start: Int64)] = []
+            for period in Period.allCases {
+                guard let limit = self.configuration.limits[period] else { continue }
+                let start = nowSeconds - nowSeconds % period.seconds
+                let used = current[period].map { $0.start == start ? $0.count : 0 } ?? 0
+                if limit - used <= 0 { stop = period }
+                usage.append((period, limit, used, start))
             }
-            self.windows[identifier] = current
+            if stop == nil {
+                for entry in usage {
+                    current[entry.period] = Window(start: entry.start, count: entry.used + 1)
+                }
+                windows[identifier] = current
+            }
+            return Decision(allowed: stop == nil, headers: self.headers(usage: usage, stop: stop, nowMillis: nowMillis))
         }
-        return Decision(allowed: stop == nil, headers: self.headers(usage: usage, stop: stop, nowMillis: nowMillis))
     }
 
     /// Kong's headers: each limit and what remains of it, then `RateLimit-*` for the most

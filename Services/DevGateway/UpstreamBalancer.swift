@@ -99,6 +99,10 @@ extension HealthPolicy.Counting {
 /// a counter reaching its threshold turns the target healthy or unhealthy.
 final class UpstreamTarget: Sendable {
     let url: String
+    /// `url` taken apart: where to connect, and the path every request's path follows.
+    let host: String
+    let port: Int
+    let basePath: String
     private let state = Mutex(Counters())
 
     private struct Counters {
@@ -111,6 +115,11 @@ final class UpstreamTarget: Sendable {
 
     init(url: String) {
         self.url = url
+        let components = URLComponents(string: url)
+        self.host = components?.host ?? "127.0.0.1"
+        self.port = components?.port ?? 80
+        let path = components?.path ?? ""
+        self.basePath = path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 
     var isHealthy: Bool { self.state.withLock { $0.healthy } }

@@ -93,14 +93,17 @@ extension APIError: HTTPResponseError {
 
     /// The error as a DRF-style JSON response.
     public func response() throws -> Response {
-        let encoder = JSONEncoder.simforge()
-        let data: Data
-        switch self.body {
-        case .detail(let detail): data = try encoder.encode(ErrorDetail(detail: detail))
-        case .fields(let fields): data = try encoder.encode(fields)
-        }
         var headers = self.headers
         headers[.contentType] = Response.jsonContentType
-        return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: self.status, headers: headers, body: .init(byteBuffer: try self.jsonBody()))
+    }
+
+    /// The response's body: `{"detail": "..."}` or the field errors.
+    public func jsonBody() throws -> ByteBuffer {
+        let encoder = JSONEncoder.simforge()
+        switch self.body {
+        case .detail(let detail): return ByteBuffer(bytes: try encoder.encode(ErrorDetail(detail: detail)))
+        case .fields(let fields): return ByteBuffer(bytes: try encoder.encode(fields))
+        }
     }
 }

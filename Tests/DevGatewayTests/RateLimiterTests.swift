@@ -27,7 +27,7 @@ import Yams
                 config: {second: 2, minute: 3, policy: local, limit_by: consumer}
             """))
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)  // a whole minute
-        let first = await limiter.take(identifier: "alice", now: t0)
+        let first = limiter.take(identifier: "alice", now: t0)
         #expect(first.allowed)
         #expect(Self.headers(first)["X-RateLimit-Limit-Second"] == "2")
         #expect(Self.headers(first)["X-RateLimit-Remaining-Second"] == "1")
@@ -36,23 +36,23 @@ import Yams
         #expect(Self.headers(first)["RateLimit-Remaining"] == "1")
         #expect(Self.headers(first)["Retry-After"] == nil)
 
-        #expect(await limiter.take(identifier: "alice", now: t0.addingTimeInterval(0.5)).allowed)
-        let overSecond = await limiter.take(identifier: "alice", now: t0.addingTimeInterval(0.9))
+        #expect(limiter.take(identifier: "alice", now: t0.addingTimeInterval(0.5)).allowed)
+        let overSecond = limiter.take(identifier: "alice", now: t0.addingTimeInterval(0.9))
         #expect(!overSecond.allowed)
         #expect(Self.headers(overSecond)["Retry-After"] == "1")
         // Another consumer has its own budget.
-        #expect(await limiter.take(identifier: "bob", now: t0.addingTimeInterval(0.9)).allowed)
+        #expect(limiter.take(identifier: "bob", now: t0.addingTimeInterval(0.9)).allowed)
 
         // The next second opens a new second window; the minute has one request left.
-        let third = await limiter.take(identifier: "alice", now: t0.addingTimeInterval(1.2))
+        let third = limiter.take(identifier: "alice", now: t0.addingTimeInterval(1.2))
         #expect(third.allowed)
         #expect(Self.headers(third)["X-RateLimit-Remaining-Minute"] == "0")
-        let overMinute = await limiter.take(identifier: "alice", now: t0.addingTimeInterval(2.5))
+        let overMinute = limiter.take(identifier: "alice", now: t0.addingTimeInterval(2.5))
         #expect(!overMinute.allowed)
         #expect(Self.headers(overMinute)["RateLimit-Limit"] == "3")
         #expect(Self.headers(overMinute)["RateLimit-Reset"] == "58")
         #expect(Self.headers(overMinute)["Retry-After"] == "58")
-        #expect(await limiter.take(identifier: "alice", now: t0.addingTimeInterval(60)).allowed)
+        #expect(limiter.take(identifier: "alice", now: t0.addingTimeInterval(60)).allowed)
     }
 
     @Test func hiddenHeadersLeaveOnlyRetryAfter() async throws {
@@ -61,8 +61,8 @@ import Yams
               - name: rate-limiting
                 config: {hour: 1, hide_client_headers: true}
             """))
-        #expect(await limiter.take(identifier: "a").headers.isEmpty)
-        let refused = await limiter.take(identifier: "a")
+        #expect(limiter.take(identifier: "a").headers.isEmpty)
+        let refused = limiter.take(identifier: "a")
         #expect(!refused.allowed)
         #expect(refused.headers.map(\.0) == ["Retry-After"])
     }

@@ -3,7 +3,8 @@
 # on free ports, creates and submits one job, then measures with wrk `GET jobs/{id}/` and
 # `GET jobs/{id}/statuses/` directly on the jobs and status services and through the dev
 # gateway, next to `pgbench -S` (select-only) on the same PostgreSQL in the same run, and
-# prints req/s, p50/p99 and the ratio to pgbench's rate. The jobs service's empty /health
+# prints req/s, p50/p99, the ratio to pgbench's rate, and each route's rate through the
+# gateway as a ratio to its rate directly. The jobs service's empty /health
 # route, measured the same way, is the ceiling of any route of the service on this machine.
 # The services keep hot reads in a cache (READ_CACHE_ENTRIES); the two direct routes are
 # measured again with it off (every read from PostgreSQL). This machine's speed drifts by
@@ -41,27 +42,31 @@ pg_psql "$pg_root" "$SIMFORGE_PG_PORT" pgbench -c "VACUUM ANALYZE" -c "CHECKPOIN
 pgbench_tps 3 >/dev/null
 
 results=$(mktemp)
-measure() {  # measure ROUND NAME URL HEADER: appends "round|name|req/s|p50|p99" to the results
-    local out rps p50 p99 errors
-    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -H "$4" "$3")
+measure() {  # measure ROUND NAME URL HEADER...: appends "round|name|req/s|p50|p99" to the results
+    local out rps p50 p99 errors round=$1 name=$2 url=$3 headers=()
+    shift 3
+    for header in "$@"; do headers+=(-H "$header"); done
+    out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "${headers[@]}" "$url")
     rps=$(awk '/Requests\/sec/ {print int($2)}' <<< "$out")
     p50=$(awk '$1 == "50%" {print $2}' <<< "$out")
     p99=$(awk '$1 == "99%" {print $2}' <<< "$out")
     errors=$(awk '/Non-2xx/ {print $NF}' <<< "$out")
-    [ -z "$errors" ] || { echo "$2: $errors non-2xx responses" >&2; exit 1; }
-    echo "$1|$2|$rps|$p50|$p99" >> "$results"
+    [ -z "$errors" ] || { echo "$name: $errors non-2xx responses" >&2; exit 1; }
+    echo "$round|$name|$rps|$p50|$p99" >> "$results"
 }
 
+# Directly to a service, as the gateway calls it (with the proof that the gateway sent it).
+direct=("X-Consumer-Custom-ID: alice" "X-Gateway-Secret: $(cat "$SIMFORGE_DATA_DIR/gateway.secret")")
 rounds_of() {  # rounds_of SUFFIX: every route of this configuration, ROUNDS times
     local round
     for round in $(seq "$rounds"); do
         echo "$round|pgbench -S (reference)|$(pgbench_tps "$duration")||" >> "$results"
         if [ -z "$1" ]; then
-            measure "$round" "GET /health direct (no database)" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/health" "X-Consumer-Custom-ID: alice"
+            measure "$round" "GET /health direct (no database)" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/health" "${direct[@]}"
         fi
-        measure "$round" "GET jobs/{id}/ direct$1" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/alice/api/v2/jobs/$job/" "X-Consumer-Custom-ID: alice"
+        measure "$round" "GET jobs/{id}/ direct$1" "http://127.0.0.1:$SIMFORGE_JOBS_PORT/alice/api/v2/jobs/$job/" "${direct[@]}"
         measure "$round" "GET jobs/{id}/statuses/ direct$1" \
-            "http://127.0.0.1:$SIMFORGE_STATUS_PORT/alice/api/v2/jobs/$job/statuses/" "X-Consumer-Custom-ID: alice"
+            "http://127.0.0.1:$SIMFORGE_STATUS_PORT/alice/api/v2/jobs/$job/statuses/" "${direct[@]}"
         if [ -z "$1" ]; then
             measure "$round" "GET jobs/{id}/ via gateway" "${SIMFORGE_URL}jobs/$job/" "Authorization: Token $SIMFORGE_TOKEN"
             measure "$round" "GET jobs/{id}/statuses/ via gateway" "${SIMFORGE_URL}jobs/$job/statuses/" "Authorization: Token $SIMFORGE_TOKEN"
@@ -104,5 +109,13 @@ for phase, name in order:
     p99 = f"{max(ms(p) for _, _, _, p in runs if p):.2f}ms" if runs[0][3] else ""
     per_round = " ".join(f"{ratio:.2f}" for ratio in ratios)
     print(f"{name:<42} {median_rps:>8} {p50:>9} {p99:>12} {statistics.median(ratios):>10.2f}   {per_round}")
+
+# The gateway's cost: each route through it against the same route directly, round by round.
+print()
+for route in ("GET jobs/{id}/", "GET jobs/{id}/statuses/"):
+    direct = {round_: rps for round_, rps, _, _ in rows[(0, f"{route} direct")]}
+    via = {round_: rps for round_, rps, _, _ in rows[(0, f"{route} via gateway")]}
+    ratios = [via[round_] / direct[round_] for round_ in sorted(via)]
+    print(f"{route} via gateway / direct: {statistics.median(ratios):.2f}   per round " + " ".join(f"{r:.2f}" for r in ratios))
 PY
 rm -f "$results"
