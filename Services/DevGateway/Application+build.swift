@@ -2,7 +2,9 @@ import AsyncHTTPClient
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import SimforgeServer
+import Synchronization
 
 /// The dev gateway: loads kong.yml (and any extra declarative files), fails fast on what
 /// it cannot honour, and serves the proxy.
@@ -57,6 +59,22 @@ func buildApplication(
             ActiveHealthChecker(balancers: Array(balancers.values), client: client, logger: logger),
         ],
         onServerRunning: onServerRunning,
+        eventLoopGroupProvider: .shared(GatewayEventLoops.group(threads: configuration.threads)),
         logger: logger
     )
+}
+
+/// The gateway's event loops, one group per thread count for the life of the process
+/// (tests start many gateways in one process).
+enum GatewayEventLoops {
+    private static let groups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
+
+    static func group(threads: Int) -> MultiThreadedEventLoopGroup {
+        self.groups.withLock { groups in
+            if let group = groups[threads] { return group }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            groups[threads] = group
+            return group
+        }
+    }
 }

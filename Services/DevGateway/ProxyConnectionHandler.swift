@@ -160,8 +160,11 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
 
 /// One request relayed to a service: target choice and retries as Kong's ring-balancer
 /// makes them, the request's parts forwarded as they come, the answer's parts back.
+///
+/// It and its connection hold each other until the connection lets it go (the request
+/// served, or the client gone); a late callback then writes to a closed channel, harmlessly.
 final class Exchange: UpstreamDelegate {
-    private unowned let connection: ProxyConnectionHandler
+    private let connection: ProxyConnectionHandler
     private let plan: RequestPlanner.ProxyPlan
     private var tried: [UpstreamTarget] = []
     private var upstream: UpstreamConnection?
@@ -177,6 +180,8 @@ final class Exchange: UpstreamDelegate {
     private var upstreamKeepAlive = true
     private var finished = false
     private var readTimer: Scheduled<Void>?
+    /// When the service last sent bytes (or the request was whole at it).
+    private var lastActivity = NIODeadline.now()
 
     init(connection: ProxyConnectionHandler, plan: RequestPlanner.ProxyPlan) {
         self.connection = connection
@@ -184,8 +189,8 @@ final class Exchange: UpstreamDelegate {
     }
 
     func start() {
-        // The body waits until the head has gone out.
-        self.connection.setReading(false)
+        // A body waits until the head has gone out.
+        if !self.plan.resendable { self.connection.setReading(false) }
         self.attempt()
     }
 
@@ -231,7 +236,7 @@ final class Exchange: UpstreamDelegate {
             self.sendEnd(on: upstream)
         } else {
             upstream.flush()
-            self.connection.setReading(upstream.isWritable)
+            if !self.plan.resendable { self.connection.setReading(upstream.isWritable) }
         }
     }
 
@@ -280,7 +285,7 @@ final class Exchange: UpstreamDelegate {
     // MARK: The service's answer
 
     func upstreamRead(_ part: HTTPResponsePart) {
-        self.armReadTimer()  // the service is answering: its silence counts from now
+        self.lastActivity = .now()  // the service is answering: its silence counts from now
         switch part {
         case .head(let response):
             guard response.status.kind != .informational else { return }
@@ -396,9 +401,19 @@ final class Exchange: UpstreamDelegate {
 
     private func armReadTimer() {
         self.readTimer?.cancel()
-        guard !self.responseDone else { return }
-        self.readTimer = self.connection.pool.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: self.connection.readTimeout) {
-            self.readTimedOut()
+        self.lastActivity = .now()
+        self.schedule(in: self.connection.readTimeout)
+    }
+
+    private func schedule(in delay: TimeAmount) {
+        self.readTimer = self.connection.pool.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) {
+            self.readTimer = nil
+            let silence = NIODeadline.now() - self.lastActivity
+            if silence < self.connection.readTimeout {
+                self.schedule(in: self.connection.readTimeout - silence)
+            } else {
+                self.readTimedOut()
+            }
         }
     }
 
@@ -408,7 +423,6 @@ final class Exchange: UpstreamDelegate {
     }
 
     private func readTimedOut() {
-        self.readTimer = nil
         guard !self.finished, !self.responseDone else { return }
         if let target = self.target { self.record(.timeout, for: target) }
         if self.headRelayed {

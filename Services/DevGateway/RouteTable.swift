@@ -16,6 +16,9 @@ struct RouteTable: Sendable {
         var serviceName: String
         var methods: Set<String>?
         var regex: NSRegularExpression?
+        /// Text every match of `regex` contains: a path without it is passed over without
+        /// running the regex (most requests are tested against several routes).
+        var requiredLiterals: [String] = []
         var captureNames: [String]
         var prefix: String
         var priority: Int
@@ -44,6 +47,7 @@ struct RouteTable: Sendable {
                             throw GatewayConfigurationError("route '\(routeName)': invalid regex path \(path)")
                         }
                         entry.captureNames = Self.captureNames(in: pattern)
+                        entry.requiredLiterals = Self.requiredLiterals(in: pattern)
                     }
                     entries.append(entry)
                 }
@@ -65,6 +69,7 @@ struct RouteTable: Sendable {
         for entry in self.entries {
             if let methods = entry.methods, !methods.contains(method.uppercased()) { continue }
             if let regex = entry.regex {
+                if !entry.requiredLiterals.allSatisfy({ path.contains($0) }) { continue }
                 let range = NSRange(path.startIndex..., in: path)
                 guard let result = regex.firstMatch(in: path, options: [.anchored], range: range) else { continue }
                 var captures: [String: String] = [:]
@@ -80,6 +85,55 @@ struct RouteTable: Sendable {
             }
         }
         return nil
+    }
+
+    /// The runs of plain characters a pattern has outside every group, class and
+    /// quantified atom: any match contains each of them. None for a pattern with an
+    /// alternation outside groups or with inline flags (then nothing is required).
+    static func requiredLiterals(in pattern: String) -> [String] {
+        if pattern.contains("(?i") || pattern.contains("(?x") { return [] }
+        var runs: [String] = []
+        var run = ""
+        var depth = 0
+        var characters = pattern.makeIterator()
+        func endRun() {
+            if !run.isEmpty { runs.append(run) }
+            run = ""
+        }
+        while let character = characters.next() {
+            switch character {
+            case "\\":
+                endRun()
+                _ = characters.next()
+            case "[":
+                endRun()
+                // A class, to its closing bracket (an escaped or leading `]` belongs to it).
+                var first = true
+                while let inner = characters.next() {
+                    if inner == "\\" { _ = characters.next() } else if inner == "]" && !first { break }
+                    first = false
+                }
+            case "(":
+                endRun()
+                depth += 1
+            case ")":
+                endRun()
+                depth -= 1
+            case "|":
+                if depth == 0 { return [] }
+            case "?", "*", "+", "{":
+                // The quantified character is not required.
+                if !run.isEmpty { run.removeLast() }
+                endRun()
+                if character == "{" { while let inner = characters.next(), inner != "}" {} }
+            case ".", "^", "$":
+                endRun()
+            default:
+                if depth == 0 { run.append(character) }
+            }
+        }
+        endRun()
+        return runs
     }
 
     /// Names of `(?<name>...)` and `(?P<name>...)` groups.

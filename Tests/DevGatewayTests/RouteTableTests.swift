@@ -80,6 +80,20 @@ import Testing
     }
 }
 
+@Suite struct RequiredLiteralTests {
+    @Test(arguments: [
+        ("/(?<userId>[A-Za-z0-9_-]{1,64})/api/v2/jobs(?:/.*)?$", ["/", "/api/v2/jobs"]),
+        ("/(?<userId>[A-Za-z0-9_-]{1,64})/api/v2/jobs/[^/]+/statuses/?$", ["/", "/api/v2/jobs/", "/statuses"]),
+        ("/a[\\]x]b\\.c", ["/a", "b", "c"]),
+        ("/files|/jobs", []),
+        ("(?i)/files", []),
+        ("/ab+c", ["/a", "c"]),
+    ])
+    func areWhatEveryMatchContains(pattern: String, literals: [String]) {
+        #expect(RouteTable.requiredLiterals(in: pattern) == literals)
+    }
+}
+
 @Suite struct PathNormalizerTests {
     @Test(arguments: [
         ("/u/api/v2/analyses/", "/u/api/v2/analyses/"),
