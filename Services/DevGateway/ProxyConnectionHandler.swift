@@ -83,7 +83,9 @@ final class ProxyConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
         self.exchange?.abandon()
         self.exchange = nil
         self.keepAlive = false
-        guard !self.answerStarted else {
+        // An answer needs a request whose answer has not started: a head that could not be
+        // read has none (NIO's pipeline handler refuses an answer to no request).
+        guard self.requestOpen || !self.answered, !self.answerStarted else {
             context.close(promise: nil)
             return
         }

@@ -153,6 +153,11 @@ import Testing
             }
             #expect(chunked.reply.hasPrefix("HTTP/1.1 400"), "\(chunked.reply)")
             #expect(chunked.closed)
+            // A head that cannot be read is no request to answer: the connection is closed.
+            let garbage = try await RawHTTP.onThread {
+                try RawHTTP.sendAndStall(port: port, data: Data("GET / HTTP/1.1\r\nBad Header Line\r\n\r\n".utf8), limit: 5)
+            }
+            #expect(garbage.closed)
             #expect(try await Self.isServing(port, client))
         }
     }
